@@ -1,0 +1,164 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using Tomlyn;
+using Tomlyn.Model;
+using Tomlyn.Parsing;
+using Tomlyn.Serialization;
+using Tomlyn.Syntax;
+
+namespace Mesh.Config;
+
+/// <summary>The result of reading a config: a map, or every error found in the file.</summary>
+public sealed record LoadResult(RouteMap? Map, IReadOnlyList<ConfigError> Errors)
+{
+    public bool IsValid => Map is not null;
+}
+
+/// <summary>
+/// TOML text -> validated <see cref="RouteMap"/>. Stage 1 reads the file into Tomlyn's model with spans,
+/// stage 2 walks it and checks every key, collecting all errors (cf. YARP's ConfigValidator).
+/// </summary>
+public static class RouteMapLoader
+{
+    private const string TopKeys = "mesh, gateways, services, entries";
+
+    public static LoadResult LoadFile(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { return new(null, [new ConfigError(path, 0, "", $"cannot read the file: {e.Message}")]); }
+        return Load(text, path);
+    }
+
+    public static LoadResult Load(string text, string file)
+    {
+        var syntax = SyntaxParser.Parse(text, file);
+        if (syntax.HasErrors)
+            return new(null, syntax.Diagnostics.Where(d => d.Kind == DiagnosticMessageKind.Error)
+                .Select(d => new ConfigError(file, d.Span.Start.Line + 1, "", d.Message)).ToList());
+
+        var metadata = new TomlMetadataStore();
+        TomlTable root;
+        try
+        {
+            root = TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = file, MetadataStore = metadata })!;
+        }
+        catch (TomlException e)
+        {   // semantic TOML errors the syntax pass lets through, e.g. a key defined twice
+            return new(null, [new ConfigError(file, e.Line ?? 0, "", StripLocation(e.Message))]);
+        }
+
+        var context = new Context(file, metadata, key => TableArrayHeaders(syntax, key));
+        var map = Validate(new TableReader(root, "", 1, context), text);
+        return context.Errors.Count == 0 ? new(map, []) : new(null, [.. context.Errors.OrderBy(e => e.Line)]);
+    }
+
+    private static RouteMap Validate(TableReader root, string text)
+    {
+        var meshName = root.Table("mesh", required: true) is { } mesh ? ReadMesh(mesh) : null;
+
+        var gateways = ImmutableSortedDictionary.CreateBuilder<string, GatewayConfig>(StringComparer.Ordinal);
+        foreach (var (name, t) in root.NamedTables("gateways"))
+            gateways[name] = ReadGateway(name, t);
+
+        var services = ImmutableSortedDictionary.CreateBuilder<string, ServiceConfig>(StringComparer.Ordinal);
+        var declaredServices = new SortedSet<string>(StringComparer.Ordinal);   // also those with errors: no follow-on errors
+        foreach (var (name, t) in root.NamedTables("services"))
+        {
+            declaredServices.Add(name);
+            if (ReadService(name, t, gateways) is { } s) services[name] = s;
+        }
+
+        var entries = ImmutableArray.CreateBuilder<EntryConfig>();
+        var listenSeen = new Dictionary<(string, HostPort), string>();
+        foreach (var t in root.TableArray("entries"))
+            if (ReadEntry(t, gateways, declaredServices, listenSeen) is { } e) entries.Add(e);
+
+        root.RejectUnknownKeys(TopKeys);
+        return new RouteMap(meshName ?? "", gateways.ToImmutable(), services.ToImmutable(), entries.ToImmutable(),
+            text, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))));
+    }
+
+    private static string? ReadMesh(TableReader t)
+    {
+        var name = t.Name("name", required: true);
+        t.RejectUnknownKeys("name");
+        return name;
+    }
+
+    private static GatewayConfig ReadGateway(string name, TableReader t)
+    {
+        var links = t.Array<HostPort>("links", s => HostPort.TryParse(s, out var hp, out var err) ? (hp, null) : (null, err)) ?? [];
+        t.RejectUnknownKeys("links");
+        return new GatewayConfig(name, [.. links]);
+    }
+
+    private static ServiceConfig? ReadService(string name, TableReader t, IDictionary<string, GatewayConfig> gateways)
+    {
+        var gateway = t.Name("gateway", required: true);
+        if (gateway is not null && !gateways.ContainsKey(gateway))
+            t.Error("gateway", $"unknown gateway '{gateway}' (declared: {List(gateways.Keys)})");
+        var target = t.Address("target", required: true);
+        var check = t.Table("check") is { } c ? ReadCheck(c) : HealthCheck.DefaultTcp;
+        t.RejectUnknownKeys("gateway, target, check");
+        return gateway is null || target is null || check is null ? null : new ServiceConfig(name, gateway, target, check);
+    }
+
+    private static HealthCheck? ReadCheck(TableReader t)
+    {
+        var kindText = t.String("kind", required: true);
+        CheckKind? kind = kindText switch
+        {
+            "none" => CheckKind.None, "tcp" => CheckKind.Tcp, "redis" => CheckKind.Redis,
+            "http" => CheckKind.Http, "mysql" => CheckKind.Mysql, _ => null,
+        };
+        if (kindText is not null && kind is null)
+            t.Error("kind", $"unknown check kind '{kindText}' (known: none, tcp, redis, http, mysql)");
+        var interval = t.Duration("interval") ?? HealthCheck.DefaultInterval;
+        var timeout = t.Duration("timeout") ?? HealthCheck.DefaultTimeout;
+        var rise = t.Int("rise", 1, 100) ?? HealthCheck.DefaultRise;
+        var fall = t.Int("fall", 1, 100) ?? HealthCheck.DefaultFall;
+        var path = t.String("path");
+        if (path is not null && kind is not CheckKind.Http) t.Error("path", "is only used by checks of kind \"http\"");
+        if (path is not null && !path.StartsWith('/')) t.Error("path", $"'{path}' must start with '/'");
+        t.RejectUnknownKeys("kind, interval, timeout, rise, fall, path");
+        return kind is null ? null : new HealthCheck(kind.Value, interval, timeout, rise, fall, kind == CheckKind.Http ? path ?? "/" : null);
+    }
+
+    private static EntryConfig? ReadEntry(TableReader t, IDictionary<string, GatewayConfig> gateways,
+        ISet<string> services, Dictionary<(string, HostPort), string> listenSeen)
+    {
+        var gateway = t.Name("gateway", required: true);
+        var listen = t.Address("listen", required: true);
+        var service = t.Name("service", required: true);
+        if (gateway is not null && !gateways.ContainsKey(gateway))
+            t.Error("gateway", $"unknown gateway '{gateway}' (declared: {List(gateways.Keys)})");
+        if (service is not null && !services.Contains(service))
+            t.Error("service", $"unknown service '{service}' (declared: {List(services)})");
+        if (gateway is not null && listen is not null)
+        {
+            if (listenSeen.TryGetValue((gateway, listen), out var first))
+                t.Error("listen", $"{listen} is already used on gateway '{gateway}' by {first}");
+            else listenSeen[(gateway, listen)] = t.Path;
+            if (gateways.TryGetValue(gateway, out var g) && g.Links.Contains(listen))
+                t.Error("listen", $"{listen} is the link address of gateway '{gateway}'");
+        }
+        t.RejectUnknownKeys("gateway, listen, service");
+        return gateway is null || listen is null || service is null ? null : new EntryConfig(gateway, listen, service);
+    }
+
+    /// <summary>1-based lines of each [[key]] header, in order: a table-array element has no key span of its own.</summary>
+    private static IReadOnlyList<int> TableArrayHeaders(DocumentSyntax doc, string key) =>
+        doc.Tables.OfType<TableArraySyntax>()
+            .Where(t => t.Name is not null && Normalize(t.Name.ToString()) == key)
+            .Select(t => t.Span.Start.Line + 1).ToList();
+
+    private static string Normalize(string keyText) => new(keyText.Where(c => !char.IsWhiteSpace(c) && c != '"').ToArray());
+
+    private static string List(IEnumerable<string> names) => names.Any() ? string.Join(", ", names) : "none";
+
+    private static string StripLocation(string message) =>
+        message.IndexOf(" : error : ", StringComparison.Ordinal) is var i and >= 0 ? message[(i + 11)..] : message;
+}

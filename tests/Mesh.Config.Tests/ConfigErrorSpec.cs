@@ -1,0 +1,152 @@
+using Mesh.Config;
+
+namespace Mesh.Config.Tests;
+
+/// <summary>Every mistake is reported at once, with the line a user would go to and the key's path.</summary>
+public sealed class ConfigErrorSpec
+{
+    private static IReadOnlyList<ConfigError> Errors(string toml)
+    {
+        var result = RouteMapLoader.Load(toml, "mesh.toml");
+        Assert.False(result.IsValid);
+        return result.Errors;
+    }
+
+    private static void Has(IReadOnlyList<ConfigError> errors, int line, string key, string messagePart) =>
+        Assert.True(errors.Any(e => e.Line == line && e.Key == key && e.Message.Contains(messagePart)),
+            $"expected line {line} {key}: ...{messagePart}...; got:\n{string.Join("\n", errors)}");
+
+    private const string Valid = """
+        [mesh]
+        name = "m"
+        [gateways.a]
+        links = ["127.0.0.1:7443"]
+        [gateways.b]
+        [services.s]
+        gateway = "b"
+        target = "127.0.0.1:6379"
+        [[entries]]
+        gateway = "a"
+        listen = "127.0.0.1:9000"
+        service = "s"
+        """;
+
+    [Fact]
+    public void A_valid_small_file_loads() => Assert.True(RouteMapLoader.Load(Valid, "mesh.toml").IsValid);
+
+    [Fact]
+    public void A_file_with_many_mistakes_reports_each_with_its_line()
+    {
+        var errors = Errors("""
+            [mesh]
+            name = "m"
+            colour = "blue"
+            [gateways.a]
+            links = ["127.0.0.1:7443", "nohost", "10.0.0.1:99999"]
+            [gateways.b]
+            [services.s]
+            gateway = "zz"
+            target = "127.0.0.1"
+            check = { kind = "icmp", interval = "5 sec" }
+            [services.t]
+            target = "127.0.0.1:80"
+            check = { kind = "http", timeout = "fast", path = "health" }
+            [[entries]]
+            gateway = "a"
+            listen = "127.0.0.1:9000"
+            service = "s"
+            [[entries]]
+            gateway = "a"
+            listen = "127.0.0.1:9000"
+            service = "nosuch"
+            [[entries]]
+            gateway = "c"
+            listen = "127.0.0.1:7443"
+            [[entries]]
+            gateway = "a"
+            listen = "127.0.0.1:7443"
+            service = "s"
+            lissen = "x"
+            """);
+        Has(errors, 3, "mesh.colour", "unknown key");
+        Has(errors, 5, "gateways.a.links", "'nohost' is not HOST:PORT");
+        Has(errors, 5, "gateways.a.links", "port '99999'");
+        Has(errors, 8, "services.s.gateway", "unknown gateway 'zz'");
+        Has(errors, 9, "services.s.target", "'127.0.0.1' is not HOST:PORT");
+        Has(errors, 10, "services.s.check.kind", "unknown check kind 'icmp'");
+        Has(errors, 10, "services.s.check.interval", "'5 sec' is not a duration");
+        Has(errors, 11, "services.t.gateway", "is required");
+        Has(errors, 13, "services.t.check.timeout", "'fast' is not a duration");
+        Has(errors, 13, "services.t.check.path", "must start with '/'");
+        Has(errors, 20, "entries[1].listen", "already used on gateway 'a' by entries[0]");
+        Has(errors, 21, "entries[1].service", "unknown service 'nosuch'");
+        Has(errors, 23, "entries[2].gateway", "unknown gateway 'c'");
+        Has(errors, 22, "entries[2].service", "is required");
+        Has(errors, 27, "entries[3].listen", "is the link address of gateway 'a'");
+        Has(errors, 29, "entries[3].lissen", "unknown key");
+        Assert.True(16 == errors.Count, string.Join("\n", errors));
+    }
+
+    [Fact]
+    public void Syntax_errors_are_reported_with_their_line_and_nothing_else_is_checked()
+    {
+        var errors = Errors("[mesh]\nname = \"m\"\n[gateways.a\nlinks = [\n");
+        Assert.All(errors, e => Assert.Equal("mesh.toml", e.File));
+        Assert.Contains(errors, e => e.Line == 3);
+    }
+
+    [Fact]
+    public void A_key_defined_twice_is_an_error_on_its_line()
+    {
+        var errors = Errors("[mesh]\nname = \"m\"\nname = \"n\"\n");
+        Assert.Contains(errors, e => e.Line == 3);
+    }
+
+    [Fact]
+    public void Wrong_value_types_name_what_was_found()
+    {
+        var errors = Errors("""
+            [mesh]
+            name = 42
+            [gateways.a]
+            links = "127.0.0.1:7443"
+            [services.s]
+            gateway = "a"
+            target = "127.0.0.1:1"
+            check = { kind = "tcp", rise = 0, fall = "3" }
+            """);
+        Has(errors, 2, "mesh.name", "must be a string, not the integer 42");
+        Has(errors, 4, "gateways.a.links", "must be an array of strings");
+        Has(errors, 8, "services.s.check.rise", "must be from 1 to 100, not 0");
+        Has(errors, 8, "services.s.check.fall", "must be an integer");
+    }
+
+    [Fact]
+    public void Names_must_be_dns_labels_because_they_become_host_and_certificate_names()
+    {
+        var errors = Errors("""
+            [mesh]
+            name = "m"
+            [gateways.Site_A]
+            """);
+        Has(errors, 3, "gateways.Site_A", "is not a valid name");
+    }
+
+    [Fact]
+    public void A_missing_mesh_table_is_reported()
+    {
+        var errors = Errors("[gateways.a]\n");
+        Has(errors, 1, "mesh", "is required");
+    }
+
+    [Fact]
+    public void An_unreadable_file_is_one_clear_error()
+    {
+        var result = RouteMapLoader.LoadFile("/nonexistent/mesh.toml");
+        Assert.Contains("cannot read the file", Assert.Single(result.Errors).ToString());
+    }
+
+    [Fact]
+    public void Errors_print_as_file_line_key_message() =>
+        Assert.Equal("f.toml:7: services.s.target: is required", new ConfigError("f.toml", 7, "services.s.target", "is required").ToString());
+}
