@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Tomlyn.Model;
 using Tomlyn.Serialization;
 
@@ -8,7 +7,7 @@ namespace Mesh.Config;
 /// Reads one TOML table for validation: every getter records a <see cref="ConfigError"/> naming the
 /// key's dotted path and line instead of throwing, so that one pass reports every problem in the file.
 /// </summary>
-internal sealed partial class TableReader(TomlTable table, string path, int headerLine, Context context)
+internal sealed class TableReader(TomlTable table, string path, int headerLine, Context context)
 {
     public string Path { get; } = path;
     public int HeaderLine { get; } = headerLine;
@@ -48,7 +47,7 @@ internal sealed partial class TableReader(TomlTable table, string path, int head
     {
         var v = String(key, required);
         if (v is null || IsName(v)) return v;
-        Error(key, $"'{v}' is not a valid name: use lowercase letters, digits and '-' (at most 63)");
+        Error(key, $"'{v}' is not a valid name: {Names.Rule}");
         return null;
     }
 
@@ -114,7 +113,7 @@ internal sealed partial class TableReader(TomlTable table, string path, int head
         {
             var child = parent.Table(name);
             if (child is null) continue;
-            if (!IsName(name)) parent.Error(name, $"'{name}' is not a valid name: use lowercase letters, digits and '-' (at most 63)");
+            if (!IsName(name)) parent.Error(name, $"'{name}' is not a valid name: {Names.Rule}");
             else yield return (name, child);
         }
     }
@@ -140,7 +139,7 @@ internal sealed partial class TableReader(TomlTable table, string path, int head
             Error(key, $"unknown key (allowed here: {allowedForHelp})");
     }
 
-    public static bool IsName(string s) => NamePattern().IsMatch(s);
+    public static bool IsName(string s) => Names.IsValid(s);
 
     private static string Describe(object? v) => v switch
     {
@@ -153,8 +152,6 @@ internal sealed partial class TableReader(TomlTable table, string path, int head
         null => "nothing",
         _ => $"a {v.GetType().Name}",
     };
-
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] private static partial Regex NamePattern();
 }
 
 /// <summary>What every reader of one file shares: the file name, the spans, the errors found so far.</summary>

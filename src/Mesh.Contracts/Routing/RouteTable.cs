@@ -1,0 +1,39 @@
+namespace Mesh.Contracts.Routing;
+
+/// <summary>Marker for messages of the route-table protocol (one serializer binding).</summary>
+public interface IRoutingMessage;
+
+/// <summary>A gateway as every other gateway sees it. Core gateways have link addresses; edges have none.</summary>
+public sealed record GatewayInfo(string Name, bool IsCore, IReadOnlyList<string> Links);
+
+/// <summary>A service and the gateway that owns it.</summary>
+public sealed record ServiceInfo(string Name, string Owner);
+
+/// <summary>An address this gateway listens on, and the service whose flows it carries.</summary>
+public sealed record ListenEntry(string Listen, string Service, string Owner);
+
+/// <summary>How the owner checks a service (kind: none, tcp, redis, http, mysql).</summary>
+public sealed record CheckSpec(string Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path);
+
+/// <summary>A service this gateway owns: it dials <paramref name="Target"/> when a flow arrives.</summary>
+public sealed record OwnedService(string Name, string Target, CheckSpec Check);
+
+/// <summary>
+/// What one gateway needs from the director: the entries it listens on, the services it owns, and what
+/// it knows of the others. <paramref name="Declared"/> is false when the config does not name the gateway.
+/// </summary>
+public sealed record RouteTable(
+    long Version,
+    string Mesh,
+    string Gateway,
+    bool Declared,
+    IReadOnlyList<ListenEntry> Entries,
+    IReadOnlyList<OwnedService> Owned,
+    IReadOnlyList<GatewayInfo> Gateways,
+    IReadOnlyList<ServiceInfo> Services) : IRoutingMessage
+{
+    public string Summary =>
+        $"route table v{Version}: listening on {Count(Entries.Count, "entry", "entries")}, owning {Count(Owned.Count, "service", "services")}";
+
+    private static string Count(int n, string one, string many) => $"{n} {(n == 1 ? one : many)}";
+}

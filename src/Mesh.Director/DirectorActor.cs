@@ -1,0 +1,176 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using Mesh.Config;
+using Mesh.Contracts;
+using Mesh.Contracts.Routing;
+using Mesh.Director.Routing;
+using Mesh.Director.Store;
+
+namespace Mesh.Director;
+
+/// <param name="ConfigPath">The TOML file this director serves.</param>
+/// <param name="MaxLongPoll">Longest time a route-table request is held; below ClusterClient's 30 s tunnel timeout.</param>
+public sealed record DirectorSettings(string ConfigPath, TimeSpan MaxLongPoll)
+{
+    public static DirectorSettings For(string configPath) => new(configPath, TimeSpan.FromSeconds(20));
+}
+
+/// <summary>
+/// The cluster singleton that owns the route map. It loads the config and its stored revision, answers
+/// route-table requests (holding them as long polls while nothing changes) and announces new versions.
+/// </summary>
+public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+{
+    public static Props Props(DirectorSettings settings, IDirectorStore store, IActorRef? mediator) =>
+        Akka.Actor.Props.Create(() => new DirectorActor(settings, store, mediator));
+
+    private sealed record Loaded(LoadResult Config, DirectorState? Stored, string? StoreError);
+    private sealed record Saved(long Revision, bool Accepted, string? Error);
+    private sealed record SweepWaiters
+    {
+        public static readonly SweepWaiters Instance = new();
+    }
+    private sealed record Waiter(IActorRef ReplyTo, string Gateway, long KnownVersion, DateTimeOffset Deadline);
+
+    private readonly DirectorSettings _settings;
+    private readonly IDirectorStore _store;
+    private readonly IActorRef? _mediator;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Waiter> _waiters = [];
+    private readonly Dictionary<string, RouteTable> _tables = [];
+    private RouteMap? _map;
+    private long _version;
+    private IReadOnlyList<string> _configErrors = [];
+
+    public IStash Stash { get; set; } = null!;
+
+    public DirectorActor(DirectorSettings settings, IDirectorStore store, IActorRef? mediator)
+    {
+        _settings = settings;
+        _store = store;
+        _mediator = mediator;
+        Loading();
+    }
+
+    private void Loading()
+    {
+        Receive<Loaded>(m =>
+        {
+            Apply(m);
+            Stash.UnstashAll();
+            Become(Serving);
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Serving()
+    {
+        Receive<GetRouteTable>(Answer);
+        Receive<GetDirectorStatus>(_ => Sender.Tell(new DirectorStatus(
+            ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
+            _version, _settings.ConfigPath, _configErrors)));
+        Receive<SweepWaiters>(_ => Sweep());
+        Receive<Saved>(m =>
+        {
+            if (m.Error is not null) _log.Warning("director: could not save route map v{0}: {1}", m.Revision, m.Error);
+            else if (!m.Accepted) _log.Warning("director: the store holds a newer revision than v{0}; another director wrote it", m.Revision);
+        });
+    }
+
+    protected override void PreStart()
+    {
+        var ct = _stopping.Token;
+        LoadAsync(_settings.ConfigPath, _store, ct).PipeTo(Self);
+        Timers.StartPeriodicTimer("sweep", SweepWaiters.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private static async Task<Loaded> LoadAsync(string path, IDirectorStore store, CancellationToken ct)
+    {
+        var config = RouteMapLoader.LoadFile(path);
+        try { return new Loaded(config, await store.LoadAsync(ct), null); }
+        catch (Exception e) { return new Loaded(config, null, e.Message); }
+    }
+
+    private void Apply(Loaded m)
+    {
+        if (m.StoreError is not null) _log.Warning("director: could not read the store: {0}", m.StoreError);
+        if (!m.Config.IsValid)
+        {
+            _configErrors = m.Config.Errors.Select(e => e.ToString()).ToArray();
+            foreach (var e in _configErrors) _log.Error("director: {0}", e);
+            _log.Error("director: {0} is invalid; no route map is served until it is fixed", _settings.ConfigPath);
+            return;
+        }
+        var map = m.Config.Map!;
+        var stored = m.Stored;
+        var version = stored is not null && stored.ConfigHash == map.ContentHash ? stored.Revision : (stored?.Revision ?? 0) + 1;
+        if (version != stored?.Revision)
+        {
+            var state = new DirectorState(version, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow);
+            SaveAsync(_store, state, _stopping.Token).PipeTo(Self);
+        }
+        Publish(map, version);
+    }
+
+    private static async Task<Saved> SaveAsync(IDirectorStore store, DirectorState state, CancellationToken ct)
+    {
+        try { return new Saved(state.Revision, await store.SaveAsync(state, ct), null); }
+        catch (Exception e) { return new Saved(state.Revision, false, e.Message); }
+    }
+
+    private void Publish(RouteMap map, long version)
+    {
+        _map = map;
+        _version = version;
+        _configErrors = [];
+        _tables.Clear();
+        _log.Info("director: route map v{0} from {1}: {2} gateways, {3} services, {4} entries",
+            version, _settings.ConfigPath, map.Gateways.Count, map.Services.Count, map.Entries.Length);
+        foreach (var w in _waiters) w.ReplyTo.Tell(TableFor(w.Gateway));
+        _waiters.Clear();
+        _mediator?.Tell(new Publish(Topics.Routes, new RouteMapChanged(version)));
+    }
+
+    private void Answer(GetRouteTable request)
+    {
+        if (_map is null) { Sender.Tell(new RouteTableUnavailable($"the director's config {_settings.ConfigPath} is invalid")); return; }
+        if (request.KnownVersion != _version || request.Wait <= TimeSpan.Zero) { Sender.Tell(TableOrUnchanged(request)); return; }
+        var wait = request.Wait < _settings.MaxLongPoll ? request.Wait : _settings.MaxLongPoll;
+        _waiters.Add(new Waiter(Sender, request.Gateway, request.KnownVersion, Context.System.Scheduler.Now + wait));
+    }
+
+    private IRoutingMessage TableOrUnchanged(GetRouteTable request) =>
+        request.KnownVersion == _version ? new RouteTableUnchanged(_version) : TableFor(request.Gateway);
+
+    private RouteTable TableFor(string gateway)
+    {
+        if (!_tables.TryGetValue(gateway, out var table))
+        {
+            table = RouteTables.For(_map!, _version, gateway);
+            if (!table.Declared) _log.Warning("director: gateway '{0}' asked for routes but {1} does not declare it", gateway, _settings.ConfigPath);
+            _tables[gateway] = table;
+        }
+        return table;
+    }
+
+    private void Sweep()
+    {
+        var now = Context.System.Scheduler.Now;
+        _waiters.RemoveAll(w =>
+        {
+            if (w.Deadline > now) return false;
+            w.ReplyTo.Tell(new RouteTableUnchanged(_version));
+            return true;
+        });
+    }
+}

@@ -1,0 +1,26 @@
+using Mesh.Config;
+using Mesh.Contracts.Routing;
+
+namespace Mesh.Director.Routing;
+
+/// <summary>Pure: a route map and its revision -> the table each gateway receives.</summary>
+public static class RouteTables
+{
+    public static RouteTable For(RouteMap map, long version, string gateway)
+    {
+        var gateways = map.Gateways.Values
+            .Select(g => new GatewayInfo(g.Name, g.Kind == GatewayKind.Core, g.Links.Select(l => l.ToString()).ToArray()))
+            .ToArray();
+        var services = map.Services.Values.Select(s => new ServiceInfo(s.Name, s.Gateway)).ToArray();
+        var entries = map.EntriesOn(gateway)
+            .Select(e => new ListenEntry(e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway))
+            .ToArray();
+        var owned = map.ServicesOwnedBy(gateway)
+            .Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check)))
+            .ToArray();
+        return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services);
+    }
+
+    private static CheckSpec ToSpec(HealthCheck c) =>
+        new(c.Kind.ToString().ToLowerInvariant(), c.Interval, c.Timeout, c.Rise, c.Fall, c.Path);
+}

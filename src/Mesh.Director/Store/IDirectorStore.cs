@@ -1,0 +1,16 @@
+namespace Mesh.Director.Store;
+
+/// <summary>
+/// What the director keeps across restarts and failovers. <paramref name="Revision"/> only grows: a write
+/// with an older revision than the stored one is refused (two directors can exist briefly in a partition).
+/// </summary>
+public sealed record DirectorState(long Revision, string ConfigHash, string ConfigText, DateTimeOffset SavedAt);
+
+public interface IDirectorStore
+{
+    /// <summary>The saved state, or null when nothing was saved yet.</summary>
+    Task<DirectorState?> LoadAsync(CancellationToken ct);
+
+    /// <summary>Saves unless the store already holds a newer revision; returns false when refused.</summary>
+    Task<bool> SaveAsync(DirectorState state, CancellationToken ct);
+}

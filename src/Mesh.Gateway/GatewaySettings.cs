@@ -1,0 +1,17 @@
+namespace Mesh.Gateway;
+
+/// <param name="Name">This gateway's unique name.</param>
+/// <param name="IsCore">Core gateways are cluster members; edges sit behind NAT and only dial out.</param>
+/// <param name="LongPollWait">How long the director may hold a request while nothing changes (edges).</param>
+/// <param name="RefreshInterval">Pause between two fetches; zero means ask again at once (a long-poll loop).</param>
+/// <param name="RequestTimeout">When an unanswered request is given up and sent again (director moving, link down).</param>
+public sealed record GatewaySettings(string Name, bool IsCore, TimeSpan LongPollWait, TimeSpan RefreshInterval, TimeSpan RequestTimeout)
+{
+    /// <summary>Core gateways hear of changes through pub-sub and refresh now and then as a safety net.</summary>
+    public static GatewaySettings Core(string name) =>
+        new(name, true, TimeSpan.Zero, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
+
+    /// <summary>Edges get no pushes (they are behind NAT): they long-poll by version.</summary>
+    public static GatewaySettings Edge(string name) =>
+        new(name, false, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20));
+}

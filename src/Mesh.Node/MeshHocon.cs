@@ -1,0 +1,56 @@
+using System.Reflection;
+using Mesh.Config;
+using Mesh.Contracts;
+using AkkaConfig = Akka.Configuration.Config;
+using ConfigurationFactory = Akka.Configuration.ConfigurationFactory;
+
+namespace Mesh.Node;
+
+/// <summary>Builds a node's Akka config: its own addresses and role on top of the files in hocon/.</summary>
+public static class MeshHocon
+{
+    public const string CoreRole = "core";
+    public const string DirectorRole = "director";
+
+    public static AkkaConfig For(NodeOptions o)
+    {
+        var own = o.IsCore ? CoreSettings(o) : EdgeSettings(o);
+        return ConfigurationFactory.ParseString(own)
+            .WithFallback(Embedded(o.IsCore ? "core.conf" : "edge.conf"))
+            .WithFallback(Embedded("mesh.conf"));
+    }
+
+    public static string SeedAddress(HostPort seed) => $"akka.tcp://{ActorPaths.SystemName}@{seed.Host}:{seed.Port}";
+
+    private static string CoreSettings(NodeOptions o)
+    {
+        var self = new HostPort(o.Listen!.Host, o.EffectiveClusterPort);
+        var seeds = o.Join.Count > 0 ? o.Join : [self];
+        var roles = o.HostsDirector ? $"[\"{CoreRole}\", \"{DirectorRole}\"]" : $"[\"{CoreRole}\"]";
+        return $$"""
+            akka.remote.dot-netty.tcp {
+              hostname = "{{o.Listen.Host}}"
+              public-hostname = "{{o.Listen.Host}}"
+              port = {{o.EffectiveClusterPort}}
+            }
+            akka.cluster.seed-nodes = [{{string.Join(", ", seeds.Select(s => $"\"{SeedAddress(s)}\""))}}]
+            akka.cluster.roles = {{roles}}
+            """;
+    }
+
+    private static string EdgeSettings(NodeOptions o) => $$"""
+        akka.remote.dot-netty.tcp {
+          hostname = "0.0.0.0"             # nobody dials an edge; it only needs an outbound association
+          public-hostname = "{{o.AdvertisedHost}}"
+          port = {{o.EffectiveClusterPort}}
+        }
+        """;
+
+    private static AkkaConfig Embedded(string file)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"hocon.{file}")
+            ?? throw new InvalidOperationException($"hocon/{file} is not embedded in Mesh.Node");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+}

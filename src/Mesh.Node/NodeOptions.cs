@@ -1,0 +1,48 @@
+using Mesh.Config;
+
+namespace Mesh.Node;
+
+/// <summary>What one Mesh.Node process was asked to be, from its command line.</summary>
+public sealed record NodeOptions(
+    string Name,
+    IReadOnlyList<HostPort> Join,
+    int? ClusterPort,
+    HostPort? Listen,
+    string? ConfigPath,
+    string? Redis,
+    HostPort? Api,
+    string? Cert,
+    string? Key,
+    string? Ca,
+    string StateDir)
+{
+    public const int DefaultClusterPort = 4053;
+
+    /// <summary>A gateway with a link address others can dial is a core gateway (a cluster member).</summary>
+    public bool IsCore => Listen is not null;
+
+    public bool HostsDirector => ConfigPath is not null;
+
+    /// <summary>Edges are never dialed, so by default they bind an ephemeral port.</summary>
+    public int EffectiveClusterPort => ClusterPort ?? (IsCore ? DefaultClusterPort : 0);
+
+    /// <summary>The address a core node advertises; an edge advertises a unique name instead of a private IP.</summary>
+    public string AdvertisedHost => IsCore ? Listen!.Host : $"{Name}.edge.mesh";
+
+    public string DirectorStorePath => Path.Combine(StateDir, "director.json");
+
+    /// <summary>Checks that need more than one flag; each message names the flag.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (!IsCore && Join.Count == 0)
+            yield return "--join is required for an edge gateway (no --listen): it must know the core gateways to reach";
+        if (!IsCore && ConfigPath is not null)
+            yield return "--config needs --listen: only core gateways (cluster members) can host the director";
+        if (Redis is not null)
+            yield return "--redis: the Redis store is not built yet; leave it out to use the embedded store in --state-dir";
+        if (Api is not null)
+            yield return "--api: the REST API is not built yet; leave it out";
+        foreach (var (flag, file) in new[] { ("--cert", Cert), ("--key", Key), ("--ca", Ca) })
+            if (file is not null && !File.Exists(file)) yield return $"{flag}: file '{file}' does not exist";
+    }
+}

@@ -1,0 +1,54 @@
+using System.Runtime.InteropServices;
+using Mesh.Config;
+using Mesh.Node;
+
+var root = NodeCommand.Create();
+switch (NodeCommand.Parse(root, args, out var options, out var configToCheck, out var error))
+{
+    case NodeCommand.Outcome.Help:
+        return root.Parse(args).Invoke();
+    case NodeCommand.Outcome.Invalid:
+        Console.Error.WriteLine($"Mesh.Node: {error} (see --help)");
+        return 2;
+    case NodeCommand.Outcome.Check:
+        return CheckConfig(configToCheck!);
+}
+
+var o = options!;
+if (o.ConfigPath is not null && CheckConfig(o.ConfigPath, quietWhenValid: true) != 0)
+    return 2;   // a first load that is invalid stops the node
+
+using var stop = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+Say($"{(o.IsCore ? "core" : "edge")} gateway, cluster address akka.tcp://mesh@{o.AdvertisedHost}:{(o.EffectiveClusterPort == 0 ? "(any free port)" : o.EffectiveClusterPort)}"
+    + (o.Join.Count > 0 ? $", joining {string.Join(", ", o.Join)}" : ", founding the cluster")
+    + (o.HostsDirector ? $", may host the director ({o.ConfigPath})" : ""));
+await MeshNode.RunAsync(o, Say, stop.Token);
+Say("stopped");
+return 0;
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;   // leave the cluster gracefully instead of dying mid-handover
+    stop.Cancel();
+}
+
+void Say(string line) => Console.WriteLine($"Mesh.Node {o.Name}: {line}");
+
+static int CheckConfig(string path, bool quietWhenValid = false)
+{
+    var result = RouteMapLoader.LoadFile(path);
+    if (!result.IsValid)
+    {
+        foreach (var e in result.Errors) Console.Error.WriteLine(e);
+        Console.Error.WriteLine($"{path}: {result.Errors.Count} error{(result.Errors.Count == 1 ? "" : "s")}");
+        return 2;
+    }
+    var map = result.Map!;
+    if (!quietWhenValid)
+        Console.WriteLine($"{path}: valid: mesh {map.MeshName}, {map.Gateways.Count} gateways "
+            + $"({map.Gateways.Values.Count(g => g.Kind == GatewayKind.Core)} core), {map.Services.Count} services, {map.Entries.Length} entries");
+    return 0;
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Mesh.Config;
+using Mesh.Contracts.Routing;
+using Mesh.Gateway;
+using Mesh.Node;
+
+namespace Mesh.ControlPlane.Tests;
+
+/// <summary>
+/// Real Mesh nodes in this test process: each an ActorSystem built by the same code as Mesh.Node
+/// (MeshHocon + MeshNode), talking over real loopback sockets.
+/// </summary>
+public sealed class TestMesh : IAsyncDisposable
+{
+    public const string Config = """
+        [mesh]
+        name = "test"
+        [gateways.core1]
+        links = ["127.0.0.1:17441"]
+        [gateways.core2]
+        links = ["127.0.0.1:17442"]
+        [gateways.core3]
+        links = ["127.0.0.1:17443"]
+        [gateways.edge1]
+        [services.echo]
+        gateway = "edge1"
+        target = "127.0.0.1:17500"
+        [services.db]
+        gateway = "core2"
+        target = "127.0.0.1:17501"
+        check = { kind = "redis" }
+        [[entries]]
+        gateway = "core1"
+        listen = "127.0.0.1:17600"
+        service = "echo"
+        [[entries]]
+        gateway = "core1"
+        listen = "127.0.0.1:17601"
+        service = "db"
+        [[entries]]
+        gateway = "edge1"
+        listen = "127.0.0.1:17602"
+        service = "db"
+        """;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("mesh-test-").FullName;
+    private readonly List<HostPort> _seeds;
+    public Dictionary<string, (ActorSystem System, IActorRef Gateway)> Nodes { get; } = [];
+
+    public TestMesh(int cores)
+    {
+        File.WriteAllText(ConfigPath, Config);
+        _seeds = Enumerable.Range(0, cores).Select(_ => new HostPort("127.0.0.1", FreePort())).ToList();
+    }
+
+    public string ConfigPath => Path.Combine(_dir, "mesh.toml");
+
+    public IReadOnlyList<HostPort> Seeds => _seeds;
+
+    /// <summary>Starts core node i (1-based) on the i-th seed address, hosting the director if asked.</summary>
+    public (ActorSystem System, IActorRef Gateway) StartCore(int i, bool director = true)
+    {
+        var seed = _seeds[i - 1];
+        var o = Options($"core{i}") with
+        {
+            Join = _seeds, ClusterPort = seed.Port, Listen = new HostPort("127.0.0.1", 17440 + i),
+            ConfigPath = director ? ConfigPath : null,
+        };
+        return Start(o);
+    }
+
+    public (ActorSystem System, IActorRef Gateway) StartEdge(string name) => Start(Options(name) with { Join = _seeds });
+
+    private NodeOptions Options(string name) =>
+        new(name, [], null, null, null, null, null, null, null, null, Path.Combine(_dir, name));
+
+    private (ActorSystem, IActorRef) Start(NodeOptions o)
+    {
+        var system = ActorSystem.Create("mesh", MeshHocon.For(o));
+        var node = (system, MeshNode.Start(system, o));
+        Nodes[o.Name] = node;
+        return node;
+    }
+
+    public static async Task<RouteTable?> TableOf(IActorRef gateway) =>
+        (await gateway.Ask<CurrentRouteTable>(GetCurrentRouteTable.Instance, TimeSpan.FromSeconds(3))).Table;
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(Nodes.Values.Select(n => n.System.Terminate()));
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
