@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using Mesh.Config;
 
@@ -54,8 +55,8 @@ public static class NodeCommand
         configToCheck = null;
         error = null;
         var result = root.Parse(args);
+        if (result.Errors.Count > 0 && result.Action is not HelpAction) { error = result.Errors[0].Message; return Outcome.Invalid; }
         if (result.Action is not null) return Outcome.Help;   // --help or --version: the root itself has no action
-        if (result.Errors.Count > 0) { error = result.Errors[0].Message; return Outcome.Invalid; }
         if (result.GetValue(Check))
         {
             configToCheck = result.GetValue(ConfigFile);

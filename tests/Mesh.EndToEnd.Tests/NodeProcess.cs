@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>A real Mesh.Node process whose output lines can be awaited (readiness, not sleeps).</summary>
+public sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly Lock _gate = new();
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = [];
+
+    public static string NodeDll => Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll");
+
+    private NodeProcess(string name, IEnumerable<string> args, string workDir)
+    {
+        Name = name;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        start.ArgumentList.Add(NodeDll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+
+    public static NodeProcess Start(string name, string workDir, params string[] args) => new(name, args, workDir);
+
+    /// <summary>Runs Mesh.Node to completion and returns its exit code and all its output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    {
+        await using var p = new NodeProcess("run", args, AppContext.BaseDirectory);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p._process.WaitForExitAsync(cts.Token);
+        p._process.WaitForExit();   // drains the redirected streams
+        return (p._process.ExitCode, p.Output);
+    }
+
+    public string Output { get { lock (_gate) return string.Join("\n", _lines); } }
+
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        TaskCompletionSource<string> found = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            var seen = _lines.FirstOrDefault(match);
+            if (seen is not null) return seen;
+            _waiters.Add((match, found));
+        }
+        try { return await found.Task.WaitAsync(timeout); }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{Name}: no matching line within {timeout.TotalSeconds:0}s; output:\n{Output}");
+        }
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null) return;
+        lock (_gate)
+        {
+            _lines.Add(line);
+            foreach (var w in _waiters.Where(w => w.Match(line)).ToList())
+            {
+                _waiters.Remove(w);
+                w.Found.TrySetResult(line);
+            }
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
