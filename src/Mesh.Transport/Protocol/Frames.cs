@@ -1,0 +1,69 @@
+namespace Mesh.Transport.Protocol;
+
+/// <summary>Frame types of the link protocol (docs/link-protocol.md). Values are on the wire: never renumber.</summary>
+public enum FrameType : byte
+{
+    Hello = 1, HelloAck = 2, Ping = 3, Pong = 4, Open = 5, Accept = 6, Refuse = 7,
+}
+
+/// <summary>Why a flow was refused. Values are on the wire: never renumber.</summary>
+public enum RefuseReason : byte
+{
+    UnknownService = 1,
+    ServiceDown = 2,
+    NoRoute = 3,
+    NotAllowed = 4,
+    HopBudgetExhausted = 5,
+    ServiceUnreachable = 6,
+}
+
+public abstract record Frame
+{
+    public abstract FrameType Type { get; }
+}
+
+/// <summary>First frame from the dialing side after TLS: the protocol version and the gateway it is.</summary>
+public sealed record Hello(byte Version, string Gateway) : Frame
+{
+    public override FrameType Type => FrameType.Hello;
+}
+
+/// <summary>The accepting side's answer to <see cref="Hello"/>.</summary>
+public sealed record HelloAck(byte Version, string Gateway) : Frame
+{
+    public override FrameType Type => FrameType.HelloAck;
+}
+
+/// <summary>Keeps an idle pooled connection (and its NAT mapping) alive and proves it still works.</summary>
+public sealed record Ping(ulong Nonce) : Frame
+{
+    public override FrameType Type => FrameType.Ping;
+}
+
+public sealed record Pong(ulong Nonce) : Frame
+{
+    public override FrameType Type => FrameType.Pong;
+}
+
+/// <summary>
+/// Claims an idle connection for one flow. <paramref name="Version"/> lets the frame grow (e.g. end-to-end
+/// encryption through relays) without a new frame type.
+/// </summary>
+public sealed record Open(byte Version, Guid FlowId, string Service, string Destination, byte HopBudget, string ClientAddress) : Frame
+{
+    public override FrameType Type => FrameType.Open;
+}
+
+/// <summary>The service was reached: from now on the connection is a plain byte pipe.</summary>
+public sealed record Accept(Guid FlowId) : Frame
+{
+    public override FrameType Type => FrameType.Accept;
+}
+
+public sealed record Refuse(Guid FlowId, RefuseReason Reason, string Message) : Frame
+{
+    public override FrameType Type => FrameType.Refuse;
+}
+
+/// <summary>A peer sent bytes that are not a valid frame here. The connection is closed; nothing else changes.</summary>
+public sealed class ProtocolException(string message) : Exception(message);
