@@ -36,13 +36,15 @@ public sealed class MeshIdentity
         try { ca = X509Certificate2.CreateFromPemFile(caPath); }
         catch (Exception e) when (e is CryptographicException or IOException)
         { throw new MeshIdentityException($"cannot load --ca {caPath}: {e.Message}"); }
-        // On Linux a PEM-loaded key works for SslStream as is; re-import as PKCS#12 for portability of the key handle.
-        var usable = X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
-        var identity = new MeshIdentity(usable, ca);
-        if (!identity.IsSignedByMeshCa(usable, out var why))
+        var identity = FromCertificate(cert, ca);
+        if (!identity.IsSignedByMeshCa(identity.Certificate, out var why))
             throw new MeshIdentityException($"--cert {certPath} is not valid under --ca {caPath}: {why}");
         return identity;
     }
+
+    /// <summary>From a certificate that carries its private key (re-imported as PKCS#12: SslStream needs a persisted key handle).</summary>
+    public static MeshIdentity FromCertificate(X509Certificate2 certWithKey, X509Certificate2 ca) =>
+        new(X509CertificateLoader.LoadPkcs12(certWithKey.Export(X509ContentType.Pkcs12), null), ca);
 
     public SslServerAuthenticationOptions ServerOptions() => new()
     {

@@ -39,7 +39,7 @@ public static class MeshPki
         serial[0] &= 0x7f;
         var now = DateTimeOffset.UtcNow;
         var notAfter = now + validity < caCert.NotAfter ? now + validity : caCert.NotAfter;
-        using var signer = caCert.CopyWithPrivateKey(caKey);
+        using var signer = caCert.HasPrivateKey ? X509CertificateLoader.LoadCertificate(caCert.RawData).CopyWithPrivateKey(caKey) : caCert.CopyWithPrivateKey(caKey);
         var cert = req.Create(signer, now.AddMinutes(-5), notAfter, serial);
         return (cert, key);
     }

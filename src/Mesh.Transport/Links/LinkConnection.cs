@@ -1,0 +1,149 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using Mesh.Transport.Protocol;
+
+namespace Mesh.Transport.Links;
+
+/// <summary>How a claim of an idle pooled connection ended.</summary>
+public enum ClaimStatus { Accepted, Refused, NotIdle, Collision, Failed }
+
+public sealed record ClaimResult(ClaimStatus Status, Refuse? Refusal = null, string? Error = null);
+
+/// <summary>
+/// One authenticated TLS connection to a peer gateway. While idle it sits in its peer's pool with one read
+/// loop on it; either side may claim it for a flow by sending <see cref="Open"/>. If both claim at once,
+/// the dialing side's claim wins and the accepting side serves it and retries its own flow elsewhere.
+/// Once claimed, the read loop has stopped exactly at a frame boundary and the stream is the flow's.
+/// </summary>
+public sealed class LinkConnection : IAsyncDisposable
+{
+    private const int Idle = 0, ClaimedByUs = 1, ClaimedByPeer = 2, Dead = 3;
+
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _closed = new();
+    private TaskCompletionSource<Frame?>? _claimReply;
+    private int _state = Idle;
+    private long _lastHeard = Environment.TickCount64;
+
+    internal LinkConnection(Socket socket, SslStream stream, string peer, bool dialed)
+    {
+        Socket = socket;
+        Stream = stream;
+        Peer = peer;
+        Dialed = dialed;
+    }
+
+    public Socket Socket { get; }
+    public SslStream Stream { get; }
+    public string Peer { get; }
+    /// <summary>We dialed it: we ping it while idle and replace it once it is claimed or lost.</summary>
+    public bool Dialed { get; }
+    public bool IsIdle => Volatile.Read(ref _state) == Idle;
+    public long MillisSinceHeard => Environment.TickCount64 - Interlocked.Read(ref _lastHeard);
+
+    /// <summary>The peer claimed this connection for a flow (raised once; the handler owns the stream).</summary>
+    public event Action<LinkConnection, Open>? ClaimedByPeerFlow;
+    /// <summary>The connection died while idle (raised once).</summary>
+    public event Action<LinkConnection, string>? Lost;
+
+    internal void StartIdleLoop() => _ = IdleLoopAsync();
+
+    private async Task IdleLoopAsync()
+    {
+        var scratch = new byte[FrameCodec.MaxFrame];
+        string reason;
+        try
+        {
+            while (true)
+            {
+                var frame = await FrameIO.ReadAsync(Stream, scratch, _closed.Token);
+                Interlocked.Exchange(ref _lastHeard, Environment.TickCount64);
+                switch (frame)
+                {
+                    case null:
+                        reason = "closed by the peer";
+                        goto dead;
+                    case Ping p:
+                        if (IsIdle) await WriteAsync(new Pong(p.Nonce));
+                        break;
+                    case Pong:
+                        break;
+                    case Open open when Volatile.Read(ref _state) == ClaimedByUs:
+                        if (Dialed) break;                          // our claim wins; the peer yields and serves it
+                        Volatile.Write(ref _state, ClaimedByPeer);  // we yield: serve the peer's flow, retry ours elsewhere
+                        _claimReply!.TrySetResult(null);
+                        ClaimedByPeerFlow?.Invoke(this, open);
+                        return;
+                    case Open open:
+                        if (Interlocked.CompareExchange(ref _state, ClaimedByPeer, Idle) != Idle) break;
+                        ClaimedByPeerFlow?.Invoke(this, open);
+                        return;
+                    case Accept or Refuse when Volatile.Read(ref _state) == ClaimedByUs:
+                        _claimReply!.TrySetResult(frame);
+                        return;
+                    default:
+                        reason = $"unexpected {frame.Type} frame on an idle connection";
+                        goto dead;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ProtocolException or ObjectDisposedException or OperationCanceledException or SocketException)
+        {
+            reason = e is ProtocolException ? e.Message : "connection lost";
+        }
+        dead:
+        var was = Interlocked.Exchange(ref _state, Dead);
+        _claimReply?.TrySetResult(null);
+        if (was == Idle) Lost?.Invoke(this, reason);
+        await DisposeAsync();
+    }
+
+    /// <summary>Claims this connection for a flow: sends <paramref name="open"/> and waits for the answer.</summary>
+    public async Task<ClaimResult> ClaimAsync(Open open, TimeSpan timeout, CancellationToken ct)
+    {
+        var reply = new TaskCompletionSource<Frame?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _claimReply = reply;
+        if (Interlocked.CompareExchange(ref _state, ClaimedByUs, Idle) != Idle) return new(ClaimStatus.NotIdle);
+        try
+        {
+            await WriteAsync(open);
+            var frame = await reply.Task.WaitAsync(timeout, ct);
+            return frame switch
+            {
+                Accept => new(ClaimStatus.Accepted),
+                Refuse r => new(ClaimStatus.Refused, r),
+                _ when Volatile.Read(ref _state) == ClaimedByPeer => new(ClaimStatus.Collision),
+                _ => new(ClaimStatus.Failed, Error: "the link closed before the peer answered"),
+            };
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            await DisposeAsync();
+            return new(ClaimStatus.Failed, Error: e is TimeoutException ? $"no answer from {Peer} within {timeout.TotalSeconds:0.#}s" : e.Message);
+        }
+    }
+
+    /// <summary>Sends a ping if still idle (the pool calls this on connections it dialed).</summary>
+    internal async Task PingAsync()
+    {
+        if (!IsIdle) return;
+        try { await WriteAsync(new Ping((ulong)Environment.TickCount64)); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException) { await DisposeAsync(); }
+    }
+
+    /// <summary>Writes a frame; control writes never interleave (ping timer vs. claim).</summary>
+    public async Task WriteAsync(Frame frame)
+    {
+        await _writeLock.WaitAsync(_closed.Token);
+        try { await FrameIO.WriteAsync(Stream, frame, _closed.Token); }
+        finally { _writeLock.Release(); }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_closed.IsCancellationRequested) return;
+        try { _closed.Cancel(); } catch (ObjectDisposedException) { return; }   // the idle loop, if running, reports Lost
+        try { Socket.Close(); } catch (ObjectDisposedException) { }
+        await Stream.DisposeAsync();
+    }
+}

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using Mesh.Transport.Protocol;
+
+namespace Mesh.Transport.Links;
+
+/// <summary>
+/// The idle connections to one peer, whichever side dialed them. A local flow claims one; the peer may
+/// claim one too. Every dialed connection leaves the pool exactly once (claimed by either side, or lost),
+/// and <see cref="DialedConnectionGone"/> then tells the dialing side to open a replacement.
+/// </summary>
+public sealed class LinkPool(string peer)
+{
+    private readonly ConcurrentDictionary<LinkConnection, byte> _idle = new();
+    private TaskCompletionSource _added = NewSignal();
+
+    public string Peer { get; } = peer;
+    public int IdleCount => _idle.Count;
+    public int DialedIdleCount => _idle.Keys.Count(c => c.Dialed);
+
+    public event Action<LinkPool>? DialedConnectionGone;
+
+    internal void Add(LinkConnection link, Action<LinkConnection, Open> onPeerFlow)
+    {
+        link.ClaimedByPeerFlow += (c, open) =>
+        {
+            Leave(c);
+            onPeerFlow(c, open);
+        };
+        link.Lost += (c, _) => Leave(c);
+        _idle[link] = 0;
+        link.StartIdleLoop();
+        Interlocked.Exchange(ref _added, NewSignal()).TrySetResult();
+    }
+
+    private bool Leave(LinkConnection link)
+    {
+        if (!_idle.TryRemove(link, out _)) return false;
+        if (link.Dialed) DialedConnectionGone?.Invoke(this);
+        return true;
+    }
+
+    /// <summary>
+    /// Claims an idle connection for <paramref name="open"/>, waiting up to <paramref name="waitForIdle"/>
+    /// for one to be added if none is idle. Returns the connection when the peer accepted or refused.
+    /// </summary>
+    public async Task<(LinkConnection? Link, ClaimResult Result)> ClaimAsync(Open open, TimeSpan waitForIdle, TimeSpan answerTimeout, CancellationToken ct)
+    {
+        var deadline = Environment.TickCount64 + (long)waitForIdle.TotalMilliseconds;
+        string? lastError = null;
+        while (true)
+        {
+            var added = Volatile.Read(ref _added).Task;
+            foreach (var link in _idle.Keys)
+            {
+                if (!link.IsIdle || !Leave(link)) continue;   // Leave() makes us the only local claimant
+                var result = await link.ClaimAsync(open, answerTimeout, ct);
+                if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused) return (link, result);
+                lastError = result.Error ?? lastError;          // NotIdle/Collision: the peer took it; Failed: it was dead
+            }
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0) return (null, new ClaimResult(ClaimStatus.Failed, Error: lastError ?? $"no idle link to {Peer}"));
+            await Task.WhenAny(added, Task.Delay(TimeSpan.FromMilliseconds(left), ct));
+            ct.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Pings idle connections this side dialed and closes any that has been silent too long.</summary>
+    public void Sweep(TimeSpan deadAfter)
+    {
+        foreach (var link in _idle.Keys)
+        {
+            if (link.MillisSinceHeard >= deadAfter.TotalMilliseconds) _ = link.DisposeAsync().AsTask();
+            else if (link.Dialed) _ = link.PingAsync();
+        }
+    }
+
+    /// <summary>Closes every idle connection (the peer left the mesh, or this gateway stops).</summary>
+    public async Task CloseAllAsync()
+    {
+        foreach (var link in _idle.Keys) await link.DisposeAsync();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
