@@ -27,9 +27,19 @@ public sealed record ServiceConfig(string Name, string Gateway, HostPort Target,
 /// <summary>Where a service is published: a listen address on one gateway.</summary>
 public sealed record EntryConfig(string Gateway, HostPort Listen, string Service);
 
+/// <summary>Mesh-wide data-plane settings, from [mesh].</summary>
+/// <param name="PoolSize">Idle TLS connections each gateway keeps warm to every peer it can dial.</param>
+/// <param name="FlowIdleTimeout">A flow with no bytes either way for this long is closed.</param>
+/// <param name="DialTimeout">How long the owning gateway waits for its service to accept a connection.</param>
+public sealed record MeshSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSpan DialTimeout)
+{
+    public static readonly MeshSettings Default = new(8, TimeSpan.FromHours(1), TimeSpan.FromSeconds(5));
+}
+
 /// <summary>The validated, immutable content of a mesh config file.</summary>
 public sealed record RouteMap(
     string MeshName,
+    MeshSettings Settings,
     ImmutableSortedDictionary<string, GatewayConfig> Gateways,
     ImmutableSortedDictionary<string, ServiceConfig> Services,
     ImmutableArray<EntryConfig> Entries,

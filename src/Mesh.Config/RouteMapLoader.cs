@@ -57,7 +57,7 @@ public static class RouteMapLoader
 
     private static RouteMap Validate(TableReader root, string text)
     {
-        var meshName = root.Table("mesh", required: true) is { } mesh ? ReadMesh(mesh) : null;
+        var (meshName, settings) = root.Table("mesh", required: true) is { } mesh ? ReadMesh(mesh) : (null, MeshSettings.Default);
 
         var gateways = ImmutableSortedDictionary.CreateBuilder<string, GatewayConfig>(StringComparer.Ordinal);
         foreach (var (name, t) in root.NamedTables("gateways"))
@@ -77,15 +77,20 @@ public static class RouteMapLoader
             if (ReadEntry(t, gateways, declaredServices, listenSeen) is { } e) entries.Add(e);
 
         root.RejectUnknownKeys(TopKeys);
-        return new RouteMap(meshName ?? "", gateways.ToImmutable(), services.ToImmutable(), entries.ToImmutable(),
+        return new RouteMap(meshName ?? "", settings, gateways.ToImmutable(), services.ToImmutable(), entries.ToImmutable(),
             text, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))));
     }
 
-    private static string? ReadMesh(TableReader t)
+    private static (string?, MeshSettings) ReadMesh(TableReader t)
     {
+        var d = MeshSettings.Default;
         var name = t.Name("name", required: true);
-        t.RejectUnknownKeys("name");
-        return name;
+        var settings = new MeshSettings(
+            t.Int("pool_size", 0, 1000) ?? d.PoolSize,
+            t.Duration("flow_idle_timeout") ?? d.FlowIdleTimeout,
+            t.Duration("dial_timeout") ?? d.DialTimeout);
+        t.RejectUnknownKeys("name, pool_size, flow_idle_timeout, dial_timeout");
+        return (name, settings);
     }
 
     private static GatewayConfig ReadGateway(string name, TableReader t)

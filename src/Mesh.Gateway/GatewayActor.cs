@@ -4,12 +4,19 @@ using Akka.Event;
 using Mesh.Contracts;
 using Mesh.Contracts.Routing;
 using Mesh.Gateway.Control;
+using Mesh.Gateway.Flows;
+using Mesh.Gateway.Link;
+using Mesh.Gateway.Listener;
+using Mesh.Gateway.Tunnel;
+using Mesh.Transport.Links;
+using Mesh.Transport.Protocol;
 
 namespace Mesh.Gateway;
 
 /// <summary>
 /// This gateway: keeps its route table current by fetching it from the director by version, and logs a
-/// line each time it changes. The data plane (listeners, links) hangs off the table it holds.
+/// line each time it changes. It runs the data plane the table asks for: a ListenerActor per entry, a
+/// LinkActor per peer it can dial, the link port (core gateways), and a TunnelActor per flow a peer opens.
 /// </summary>
 public sealed class GatewayActor : ReceiveActor, IWithTimers
 {
@@ -20,6 +27,15 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     {
         public static readonly Tick Instance = new();
     }
+    private sealed record SweepLinks
+    {
+        public static readonly SweepLinks Instance = new();
+    }
+    private sealed record StartLinkServer
+    {
+        public static readonly StartLinkServer Instance = new();
+    }
+    private sealed record PeerFlowArrived(LinkConnection Link, Open Open) : INoSerializationVerificationNeeded;
 
     private static readonly TimeSpan UnavailableBackoff = TimeSpan.FromSeconds(2);
 
@@ -31,6 +47,11 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private DateTimeOffset? _pendingSince;
     private DateTimeOffset _nextFetch;
     private string? _lastProblem;
+    private readonly FlowContext? _flows;
+    private LinkServer? _linkServer;
+    private readonly Dictionary<string, IActorRef> _listeners = [];
+    private readonly Dictionary<string, (IActorRef Actor, LinkTargetChanged Target)> _links = [];
+    private int _listenerCount;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -39,8 +60,17 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         _settings = settings;
         _director = director;
         _mediator = mediator;
+        if (settings.DataPlane is { } dp)
+        {
+            var self = Self;
+            _flows = new FlowContext(settings.Name, dp.Identity,
+                new LinkRegistry((link, open) => self.Tell(new PeerFlowArrived(link, open))), new RouteView());
+        }
 
         Receive<Tick>(_ => OnTick());
+        Receive<SweepLinks>(_ => _flows?.Links.Sweep(DataPlaneSettings.DeadAfter));
+        Receive<StartLinkServer>(_ => TryStartLinkServer());
+        Receive<PeerFlowArrived>(m => Context.ActorOf(TunnelActor.ForPeer(m.Link, m.Open, _flows!)));
         Receive<RouteTable>(Apply);
         Receive<RouteTableUnchanged>(_ =>
         {
@@ -65,6 +95,70 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         _mediator?.Tell(new Subscribe(Topics.Routes, Self));
         Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(500));
         Fetch();
+        if (_flows is null)
+        {
+            _log.Warning("gateway {0}: no certificate given: control plane only, no flows", _settings.Name);
+            return;
+        }
+        Timers.StartPeriodicTimer("sweep", SweepLinks.Instance, DataPlaneSettings.PingEvery);
+        if (_settings.DataPlane!.LinkListen is not null) TryStartLinkServer();
+    }
+
+    /// <summary>The link port of a core gateway; if its address is taken, say so and keep trying.</summary>
+    private void TryStartLinkServer()
+    {
+        var address = _settings.DataPlane!.LinkListen!;
+        try
+        {
+            _linkServer = new LinkServer(address);
+            _linkServer.Start(_flows!.Identity, _flows.Links, warning => _log.Warning("gateway {0}: {1}", _settings.Name, warning));
+            _log.Info("gateway {0}: link port {1} open", _settings.Name, address);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            _log.Error("gateway {0}: cannot open link port {1}: {2}; retrying in 5s", _settings.Name, address, e.SocketErrorCode);
+            Timers.StartSingleTimer("link-server", StartLinkServer.Instance, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    protected override void PostStop()
+    {
+        _linkServer?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Starts and stops listeners and links so that they match <paramref name="table"/>.</summary>
+    private void RunDataPlane(RouteTable table)
+    {
+        if (_flows is null) return;
+        _flows.Routes.Update(table);
+
+        var wanted = table.Entries.ToDictionary(e => $"{e.Listen} {e.Service}");
+        foreach (var (key, listener) in _listeners.Where(l => !wanted.ContainsKey(l.Key)).ToList())
+        {
+            listener.Tell(StopListening.Instance);   // it drains its flows, then stops
+            _listeners.Remove(key);
+        }
+        foreach (var (key, entry) in wanted.Where(w => !_listeners.ContainsKey(w.Key)))
+            _listeners[key] = Context.ActorOf(ListenerActor.Props(entry, _flows), $"listener-{++_listenerCount}");
+
+        var self = table.Gateways.FirstOrDefault(g => g.Name == _settings.Name);
+        var peers = table.Gateways.Where(g => g.IsCore && g.Name != _settings.Name && self is not null)
+            .ToDictionary(g => g.Name, g => new LinkTargetChanged(g.Links, table.Flows.PoolSize));
+        foreach (var (peer, link) in _links.Where(l => !peers.ContainsKey(l.Key)).ToList())
+        {
+            Context.Stop(link.Actor);
+            _links.Remove(peer);
+        }
+        foreach (var (peer, target) in peers)
+        {
+            if (!_links.TryGetValue(peer, out var link))
+                _links[peer] = (Context.ActorOf(LinkActor.Props(peer, target.Addresses, target.PoolSize, _flows), $"link-{peer}"), target);
+            else if (!link.Target.Addresses.SequenceEqual(target.Addresses) || link.Target.PoolSize != target.PoolSize)
+            {
+                link.Actor.Tell(target);
+                _links[peer] = (link.Actor, target);
+            }
+        }
     }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
@@ -94,6 +188,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             _log.Info("gateway {0}: {1}", _settings.Name, table.Summary);
             if (!table.Declared)
                 _log.Warning("gateway {0}: the mesh config does not declare this gateway; add [gateways.{0}]", _settings.Name);
+            RunDataPlane(table);
             Context.System.EventStream.Publish(new RouteTableApplied(_settings.Name, table));
         }
         Answered(_settings.RefreshInterval);

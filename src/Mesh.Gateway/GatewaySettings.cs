@@ -1,4 +1,16 @@
+using System.Net;
+using Mesh.Transport.Security;
+
 namespace Mesh.Gateway;
+
+/// <summary>The data plane of a gateway: its TLS identity, and for a core gateway the link address it listens on.</summary>
+public sealed record DataPlaneSettings(MeshIdentity Identity, EndPoint? LinkListen)
+{
+    /// <summary>Idle links are pinged this often by the side that dialed them...</summary>
+    public static readonly TimeSpan PingEvery = TimeSpan.FromSeconds(2);
+    /// <summary>...and closed when nothing was heard on them for this long (a dead NAT mapping, a vanished peer).</summary>
+    public static readonly TimeSpan DeadAfter = TimeSpan.FromSeconds(7);
+}
 
 /// <param name="Name">This gateway's unique name.</param>
 /// <param name="IsCore">Core gateways are cluster members; edges sit behind NAT and only dial out.</param>
@@ -7,6 +19,9 @@ namespace Mesh.Gateway;
 /// <param name="RequestTimeout">When an unanswered request is given up and sent again (director moving, link down).</param>
 public sealed record GatewaySettings(string Name, bool IsCore, TimeSpan LongPollWait, TimeSpan RefreshInterval, TimeSpan RequestTimeout)
 {
+    /// <summary>Null: control plane only (no certificate given), e.g. in control-plane tests.</summary>
+    public DataPlaneSettings? DataPlane { get; init; }
+
     /// <summary>Core gateways hear of changes through pub-sub and refresh now and then as a safety net.</summary>
     public static GatewaySettings Core(string name) =>
         new(name, true, TimeSpan.Zero, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));

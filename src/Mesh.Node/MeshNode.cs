@@ -9,6 +9,8 @@ using Mesh.Director;
 using Mesh.Director.Store;
 using Mesh.Gateway;
 using Mesh.Gateway.Control;
+using Mesh.Gateway.Flows;
+using Mesh.Transport.Security;
 
 namespace Mesh.Node;
 
@@ -16,9 +18,14 @@ namespace Mesh.Node;
 public static class MeshNode
 {
     /// <summary>Starts this node's actors in <paramref name="system"/> and returns the gateway actor.</summary>
-    public static IActorRef Start(ActorSystem system, NodeOptions o) => o.IsCore ? StartCore(system, o) : StartEdge(system, o);
+    /// <param name="identity">The TLS identity for the data plane; null runs the control plane only.</param>
+    public static IActorRef Start(ActorSystem system, NodeOptions o, MeshIdentity? identity)
+    {
+        var dataPlane = identity is null ? null : new DataPlaneSettings(identity, o.Listen is null ? null : Endpoints.Parse(o.Listen.ToString()));
+        return o.IsCore ? StartCore(system, o, dataPlane) : StartEdge(system, o, dataPlane);
+    }
 
-    private static IActorRef StartCore(ActorSystem system, NodeOptions o)
+    private static IActorRef StartCore(ActorSystem system, NodeOptions o, DataPlaneSettings? dataPlane)
     {
         var mediator = DistributedPubSub.Get(system).Mediator;
         if (o.HostsDirector)
@@ -31,16 +38,16 @@ public static class MeshNode
         var proxy = system.ActorOf(ClusterSingletonProxy.Props($"/user/{ActorPaths.DirectorManagerName}",
             ClusterSingletonProxySettings.Create(system).WithRole(MeshHocon.DirectorRole)), ActorPaths.DirectorProxyName);
         ClusterClientReceptionist.Get(system).RegisterService(proxy);
-        return system.ActorOf(GatewayActor.Props(GatewaySettings.Core(o.Name), new SingletonProxyChannel(proxy), mediator),
-            ActorPaths.GatewayName);
+        return system.ActorOf(GatewayActor.Props(GatewaySettings.Core(o.Name) with { DataPlane = dataPlane },
+            new SingletonProxyChannel(proxy), mediator), ActorPaths.GatewayName);
     }
 
-    private static IActorRef StartEdge(ActorSystem system, NodeOptions o)
+    private static IActorRef StartEdge(ActorSystem system, NodeOptions o, DataPlaneSettings? dataPlane)
     {
         var contacts = o.Join.Select(j => ActorPath.Parse($"{MeshHocon.SeedAddress(j)}/system/receptionist")).ToImmutableHashSet();
         var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(contacts)), "director-client");
-        return system.ActorOf(GatewayActor.Props(GatewaySettings.Edge(o.Name), new ClusterClientChannel(client), mediator: null),
-            ActorPaths.GatewayName);
+        return system.ActorOf(GatewayActor.Props(GatewaySettings.Edge(o.Name) with { DataPlane = dataPlane },
+            new ClusterClientChannel(client), mediator: null), ActorPaths.GatewayName);
     }
 
     /// <summary>
@@ -48,7 +55,7 @@ public static class MeshNode
     /// split-brain resolver, a failed TLS handshake), it is created again: a gateway never exits because
     /// the network failed.
     /// </summary>
-    public static async Task RunAsync(NodeOptions o, Action<string> say, CancellationToken stop)
+    public static async Task RunAsync(NodeOptions o, MeshIdentity identity, Action<string> say, CancellationToken stop)
     {
         var backoff = TimeSpan.FromSeconds(1);
         while (!stop.IsCancellationRequested)
@@ -63,7 +70,7 @@ public static class MeshNode
                 continue;
             }
             backoff = TimeSpan.FromSeconds(1);
-            Start(system, o);
+            Start(system, o, identity);
             var stopped = new TaskCompletionSource();
             await using (stop.Register(() => stopped.TrySetResult()))
                 await Task.WhenAny(system.WhenTerminated, stopped.Task);

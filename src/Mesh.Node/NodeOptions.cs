@@ -42,6 +42,9 @@ public sealed record NodeOptions(
             yield return "--redis: the Redis store is not built yet; leave it out to use the embedded store in --state-dir";
         if (Api is not null)
             yield return "--api: the REST API is not built yet; leave it out";
+        if (Cert is null || Key is null || Ca is null)
+            yield return "--cert, --key and --ca are required (every link is mutual TLS): make them with "
+                         + $"'mesh ca init --out ca' and 'mesh cert issue {Name} --ca ca --out certs'";
         foreach (var (flag, file) in new[] { ("--cert", Cert), ("--key", Key), ("--ca", Ca) })
             if (file is not null && !File.Exists(file)) yield return $"{flag}: file '{file}' does not exist";
     }

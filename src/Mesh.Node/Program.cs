@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Mesh.Config;
 using Mesh.Node;
+using Mesh.Transport.Security;
 
 var root = NodeCommand.Create();
 switch (NodeCommand.Parse(root, args, out var options, out var configToCheck, out var error))
@@ -18,6 +19,19 @@ var o = options!;
 if (o.ConfigPath is not null && CheckConfig(o.ConfigPath, quietWhenValid: true) != 0)
     return 2;   // a first load that is invalid stops the node
 
+MeshIdentity identity;
+try { identity = MeshIdentity.Load(o.Cert!, o.Key!, o.Ca!); }
+catch (MeshIdentityException e)
+{
+    Console.Error.WriteLine($"Mesh.Node: {e.Message}");
+    return 2;
+}
+if (identity.Name != o.Name)
+{
+    Console.Error.WriteLine($"Mesh.Node: --cert {o.Cert} is issued to '{identity.Name}', but --name is '{o.Name}'");
+    return 2;
+}
+
 using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
@@ -25,7 +39,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 Say($"{(o.IsCore ? "core" : "edge")} gateway, cluster address akka.tcp://mesh@{o.AdvertisedHost}:{(o.EffectiveClusterPort == 0 ? "(any free port)" : o.EffectiveClusterPort)}"
     + (o.Join.Count > 0 ? $", joining {string.Join(", ", o.Join)}" : ", founding the cluster")
     + (o.HostsDirector ? $", may host the director ({o.ConfigPath})" : ""));
-await MeshNode.RunAsync(o, Say, stop.Token);
+await MeshNode.RunAsync(o, identity, Say, stop.Token);
 Say("stopped");
 return 0;
 

@@ -22,6 +22,17 @@ public sealed class SeedFileSpec
         Assert.Equal(GatewayKind.Edge, map.Gateways["site-b"].Kind);
         Assert.Equal(["app", "mysql1", "redis1", "redis2"], map.Services.Keys);
         Assert.Equal(9, map.Entries.Length);
+        Assert.Equal(MeshSettings.Default, map.Settings);
+    }
+
+    [Fact]
+    public void Mesh_settings_can_be_tuned_and_are_checked()
+    {
+        var ok = RouteMapLoader.Load("[mesh]\nname = \"m\"\npool_size = 2\nflow_idle_timeout = \"10m\"\ndial_timeout = \"2s\"\n", "m.toml");
+        Assert.Equal(new MeshSettings(2, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(2)), ok.Map!.Settings);
+        var bad = RouteMapLoader.Load("[mesh]\nname = \"m\"\npool_size = -1\ndial_timeout = \"soon\"\n", "m.toml");
+        Assert.Equal(["m.toml:3: mesh.pool_size: must be from 0 to 1000, not -1", "m.toml:4: mesh.dial_timeout: 'soon' is not a duration: write e.g. \"500ms\", \"5s\", \"1m\""],
+            bad.Errors.Select(e => e.ToString()));
     }
 
     [Fact]

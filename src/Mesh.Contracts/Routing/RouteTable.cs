@@ -18,6 +18,9 @@ public sealed record CheckSpec(string Kind, TimeSpan Interval, TimeSpan Timeout,
 /// <summary>A service this gateway owns: it dials <paramref name="Target"/> when a flow arrives.</summary>
 public sealed record OwnedService(string Name, string Target, CheckSpec Check);
 
+/// <summary>Mesh-wide data-plane settings (see docs/config.md, [mesh]).</summary>
+public sealed record FlowSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSpan DialTimeout);
+
 /// <summary>
 /// What one gateway needs from the director: the entries it listens on, the services it owns, and what
 /// it knows of the others. <paramref name="Declared"/> is false when the config does not name the gateway.
@@ -30,7 +33,8 @@ public sealed record RouteTable(
     IReadOnlyList<ListenEntry> Entries,
     IReadOnlyList<OwnedService> Owned,
     IReadOnlyList<GatewayInfo> Gateways,
-    IReadOnlyList<ServiceInfo> Services) : IRoutingMessage
+    IReadOnlyList<ServiceInfo> Services,
+    FlowSettings Flows) : IRoutingMessage
 {
     public string Summary =>
         $"route table v{Version}: listening on {Count(Entries.Count, "entry", "entries")}, owning {Count(Owned.Count, "service", "services")}";

@@ -18,7 +18,8 @@ public static class RouteTables
         var owned = map.ServicesOwnedBy(gateway)
             .Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check)))
             .ToArray();
-        return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services);
+        var flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
+        return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services, flows);
     }
 
     private static CheckSpec ToSpec(HealthCheck c) =>

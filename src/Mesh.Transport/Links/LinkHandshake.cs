@@ -23,8 +23,7 @@ public static class LinkHandshake
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
-        var socket = new Socket(address.AddressFamily == AddressFamily.Unspecified ? AddressFamily.InterNetwork : address.AddressFamily,
-            SocketType.Stream, ProtocolType.Tcp);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);   // dual-mode: IPv4, IPv6 or a name
         SslStream? tls = null;
         try
         {

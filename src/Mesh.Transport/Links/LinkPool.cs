@@ -64,6 +64,16 @@ public sealed class LinkPool(string peer)
         }
     }
 
+    /// <summary>
+    /// Claims a connection that was just dialed for this flow alone (no idle one was there); it never
+    /// joins the pool, so its use does not ask for a replacement.
+    /// </summary>
+    internal static Task<ClaimResult> ClaimFreshAsync(LinkConnection link, Open open, TimeSpan answerTimeout, CancellationToken ct)
+    {
+        link.StartIdleLoop();
+        return link.ClaimAsync(open, answerTimeout, ct);
+    }
+
     /// <summary>Pings idle connections this side dialed and closes any that has been silent too long.</summary>
     public void Sweep(TimeSpan deadAfter)
     {

@@ -15,6 +15,13 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
     /// <summary>Puts a fresh authenticated connection (dialed or accepted) into its peer's pool.</summary>
     public void Add(LinkConnection link) => Pool(link.Peer).Add(link, onPeerFlow);
 
+    /// <summary>Claims a connection dialed just now for one flow (see <see cref="LinkPool.ClaimFreshAsync"/>).</summary>
+    public Task<ClaimResult> ClaimFreshAsync(LinkConnection link, Open open, TimeSpan answerTimeout, CancellationToken ct)
+    {
+        link.ClaimedByPeerFlow += onPeerFlow;   // a peer may still claim it first
+        return LinkPool.ClaimFreshAsync(link, open, answerTimeout, ct);
+    }
+
     public void Sweep(TimeSpan deadAfter)
     {
         foreach (var pool in _pools.Values) pool.Sweep(deadAfter);

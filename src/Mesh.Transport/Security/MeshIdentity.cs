@@ -33,7 +33,7 @@ public sealed class MeshIdentity
         try { cert = X509Certificate2.CreateFromPemFile(certPath, keyPath); }
         catch (Exception e) when (e is CryptographicException or IOException or ArgumentException)
         { throw new MeshIdentityException($"cannot load --cert {certPath} with --key {keyPath}: {e.Message}"); }
-        try { ca = X509Certificate2.CreateFromPemFile(caPath); }
+        try { ca = X509Certificate2.CreateFromPem(File.ReadAllText(caPath)); }
         catch (Exception e) when (e is CryptographicException or IOException)
         { throw new MeshIdentityException($"cannot load --ca {caPath}: {e.Message}"); }
         var identity = FromCertificate(cert, ca);

@@ -65,7 +65,7 @@ public static class MeshPki
 
     public static (X509Certificate2 Cert, ECDsa Key) LoadCa(string dir)
     {
-        var cert = X509Certificate2.CreateFromPemFile(Path.Combine(dir, CaCertFile));
+        var cert = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(dir, CaCertFile)));
         var key = ECDsa.Create();
         key.ImportFromPem(File.ReadAllText(Path.Combine(dir, CaKeyFile)));
         return (cert, key);

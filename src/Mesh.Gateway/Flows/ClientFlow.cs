@@ -1,0 +1,90 @@
+using System.Net.Sockets;
+using Mesh.Contracts.Routing;
+using Mesh.Transport.Flows;
+using Mesh.Transport.Links;
+using Mesh.Transport.Protocol;
+
+namespace Mesh.Gateway.Flows;
+
+/// <summary>
+/// One client connection accepted on an entry: dial the service if this gateway owns it, otherwise claim
+/// a link to the owner, open the flow there, and pump. A refusal or failure closes the client at once.
+/// </summary>
+public static class ClientFlow
+{
+    public static async Task<FlowOutcome> RunAsync(Socket client, ListenEntry entry, FlowContext ctx, CancellationToken ct)
+    {
+        await using var clientStream = new NetworkStream(client, ownsSocket: true);
+        var table = ctx.Routes.Current;
+        var service = table?.Services.FirstOrDefault(s => s.Name == entry.Service);
+        if (table is null || service is null) return FlowOutcome.Refused($"unknown service '{entry.Service}'");
+        SocketTuning.ForFlow(client);
+        return service.Owner == ctx.Self
+            ? await ToLocalServiceAsync(clientStream, table, service.Name, ct)
+            : await ToOwnerAsync(clientStream, client, table, service, ctx, ct);
+    }
+
+    private static async Task<FlowOutcome> ToLocalServiceAsync(NetworkStream client, RouteTable table, string service, CancellationToken ct)
+    {
+        var owned = table.Owned.FirstOrDefault(o => o.Name == service);
+        if (owned is null) return FlowOutcome.Refused($"this gateway owns no service '{service}'");
+        var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);
+        if (socket is null) return FlowOutcome.Failed($"{service}: {error}");
+        await using var serviceStream = new NetworkStream(socket, ownsSocket: true);
+        return Pumped(await BytePump.RunAsync(client, serviceStream, table.Flows.FlowIdleTimeout, ct));
+    }
+
+    private static async Task<FlowOutcome> ToOwnerAsync(NetworkStream clientStream, Socket client, RouteTable table, ServiceInfo service,
+        FlowContext ctx, CancellationToken ct)
+    {
+        var owner = table.Gateways.FirstOrDefault(g => g.Name == service.Owner);
+        var self = table.Gateways.FirstOrDefault(g => g.Name == ctx.Self);
+        if (owner is null) return FlowOutcome.Refused($"no route to {service.Owner}: not in the route table");
+        if (!owner.IsCore && self is { IsCore: false })
+            return FlowOutcome.Refused($"no route to {owner.Name}: both are edge gateways and relaying is not built yet");
+
+        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), service.Name, owner.Name, FlowContext.DefaultHopBudget,
+            client.RemoteEndPoint?.ToString() ?? "?");
+        var answerTimeout = table.Flows.DialTimeout + TimeSpan.FromSeconds(5);
+        var (link, result) = await ctx.Links.Pool(owner.Name).ClaimAsync(open,
+            owner.IsCore ? TimeSpan.Zero : FlowContext.EdgePoolWait, answerTimeout, ct);
+        if (link is null && owner.IsCore) (link, result) = await DialFreshAsync(owner, open, answerTimeout, ctx, ct);
+        if (link is null) return FlowOutcome.Failed($"no link to {owner.Name}: {result.Error}");
+        await using (link)
+        {
+            if (result.Status == ClaimStatus.Refused)
+                return FlowOutcome.Refused($"{owner.Name} refused: {result.Refusal!.Reason}: {result.Refusal.Message}");
+            if (result.Status != ClaimStatus.Accepted) return FlowOutcome.Failed($"link to {owner.Name}: {result.Error}");
+            return Pumped(await BytePump.RunAsync(clientStream, link.Stream, table.Flows.FlowIdleTimeout, ct));
+        }
+    }
+
+    /// <summary>No idle link to a core gateway: dial one for this flow rather than fail it.</summary>
+    private static async Task<(LinkConnection?, ClaimResult)> DialFreshAsync(GatewayInfo owner, Open open, TimeSpan answerTimeout,
+        FlowContext ctx, CancellationToken ct)
+    {
+        var error = "it has no link address";
+        foreach (var address in owner.Links)
+        {
+            try
+            {
+                var link = await LinkHandshake.DialAsync(ctx.Identity, owner.Name, Endpoints.Parse(address), FlowContext.LinkDialTimeout, ct);
+                var result = await ctx.Links.ClaimFreshAsync(link, open, answerTimeout, ct);
+                if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused) return (link, result);
+                await link.DisposeAsync();
+                error = result.Error ?? result.Status.ToString();
+            }
+            catch (LinkException e) { error = e.Message; }
+        }
+        return (null, new ClaimResult(ClaimStatus.Failed, Error: error));
+    }
+
+    internal static FlowOutcome Pumped(PumpOutcome p) => p.Result switch
+    {
+        PumpResult.Completed => new(FlowEnd.Completed, "completed", p.BytesUp, p.BytesDown),
+        PumpResult.IdleTimeout => new(FlowEnd.IdleTimeout, "idle timeout", p.BytesUp, p.BytesDown),
+        PumpResult.Canceled => new(FlowEnd.Canceled, "canceled", p.BytesUp, p.BytesDown),
+        PumpResult.ClientFailed => new(FlowEnd.Failed, "the client side broke off", p.BytesUp, p.BytesDown),
+        _ => new(FlowEnd.Failed, "the service side broke off", p.BytesUp, p.BytesDown),
+    };
+}

@@ -1,0 +1,35 @@
+using System.Net;
+using Mesh.Config;
+using Mesh.Contracts.Routing;
+using Mesh.Transport.Links;
+using Mesh.Transport.Security;
+
+namespace Mesh.Gateway.Flows;
+
+/// <summary>The route table in force, readable from any thread; flows read it once when they start.</summary>
+public sealed class RouteView
+{
+    private volatile RouteTable? _current;
+    public RouteTable? Current => _current;
+    public void Update(RouteTable table) => _current = table;
+}
+
+/// <summary>What every flow of this gateway shares: who we are, our links, and the routes in force.</summary>
+public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistry Links, RouteView Routes)
+{
+    /// <summary>How long the director-given hop budget allows a flow to travel (relays decrease it).</summary>
+    public const byte DefaultHopBudget = 8;
+    /// <summary>How long an entry waits for an idle link towards an edge (which refills its pool).</summary>
+    public static readonly TimeSpan EdgePoolWait = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan LinkDialTimeout = TimeSpan.FromSeconds(5);
+}
+
+public static class Endpoints
+{
+    /// <summary>"host:port" as written in route tables -> an endpoint a socket can connect to.</summary>
+    public static EndPoint Parse(string text)
+    {
+        var hp = HostPort.Parse(text);
+        return IPAddress.TryParse(hp.Host, out var ip) ? new IPEndPoint(ip, hp.Port) : new DnsEndPoint(hp.Host, hp.Port);
+    }
+}

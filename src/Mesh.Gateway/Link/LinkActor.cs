@@ -1,0 +1,107 @@
+using Akka.Actor;
+using Akka.Event;
+using Mesh.Gateway.Flows;
+using Mesh.Transport.Links;
+
+namespace Mesh.Gateway.Link;
+
+/// <summary>The peer's addresses or the pool size changed in the route table.</summary>
+public sealed record LinkTargetChanged(IReadOnlyList<string> Addresses, int PoolSize);
+
+/// <summary>
+/// Keeps <c>PoolSize</c> idle links warm to one peer this gateway can dial: dials, replaces each
+/// connection that is claimed or lost, and retries forever with capped exponential backoff and jitter.
+/// </summary>
+public sealed class LinkActor : ReceiveActor, IWithTimers
+{
+    public static Props Props(string peer, IReadOnlyList<string> addresses, int poolSize, FlowContext ctx) =>
+        Akka.Actor.Props.Create(() => new LinkActor(peer, addresses, poolSize, ctx));
+
+    private sealed record Replenish
+    {
+        public static readonly Replenish Instance = new();
+    }
+    private sealed record Dialed(LinkConnection Link, string Address) : INoSerializationVerificationNeeded;
+    private sealed record DialFailed(string Address, string Error);
+
+    public static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200), MaxRetry = TimeSpan.FromSeconds(3);
+
+    private readonly string _peer;
+    private readonly FlowContext _ctx;
+    private readonly LinkPool _pool;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Action<LinkPool> _onGone;
+    private IReadOnlyList<string> _addresses;
+    private int _poolSize, _inFlight, _failures, _next;
+    private bool _up;
+    private string? _lastError;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public LinkActor(string peer, IReadOnlyList<string> addresses, int poolSize, FlowContext ctx)
+    {
+        (_peer, _addresses, _poolSize, _ctx) = (peer, addresses, poolSize, ctx);
+        _pool = ctx.Links.Pool(peer);
+        var self = Self;
+        _onGone = _ => self.Tell(Replenish.Instance);
+
+        Receive<Replenish>(_ => Fill());
+        Receive<Dialed>(m =>
+        {
+            _inFlight--;
+            if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
+            (_up, _failures, _lastError) = (true, 0, null);
+            _ctx.Links.Add(m.Link);
+            Fill();
+        });
+        Receive<DialFailed>(m =>
+        {
+            _inFlight--;
+            _failures++;
+            _next++;
+            if (m.Error != _lastError || _up) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
+            (_up, _lastError) = (false, m.Error);
+            Timers.StartSingleTimer("retry", Replenish.Instance, Backoff(_failures));
+        });
+        Receive<LinkTargetChanged>(m =>
+        {
+            (_addresses, _poolSize) = (m.Addresses, m.PoolSize);
+            Fill();
+        });
+    }
+
+    protected override void PreStart()
+    {
+        _pool.DialedConnectionGone += _onGone;
+        Fill();
+    }
+
+    private void Fill()
+    {
+        var wanted = _poolSize - _pool.DialedIdleCount - _inFlight;
+        if (_failures > 0) wanted = Math.Min(wanted, 1 - _inFlight);   // while failing, one dial at a time
+        if (_addresses.Count == 0) return;
+        for (var i = 0; i < wanted; i++)
+        {
+            var address = _addresses[_next % _addresses.Count];
+            _inFlight++;
+            LinkHandshake.DialAsync(_ctx.Identity, _peer, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token)
+                .PipeTo(Self, success: l => new Dialed(l, address), failure: e => new DialFailed(address, e.GetBaseException().Message));
+        }
+    }
+
+    /// <summary>200 ms, doubling, capped at 3 s, each with up to 50% jitter: back within seconds after any outage.</summary>
+    public static TimeSpan Backoff(int failures)
+    {
+        var capped = Math.Min(FirstRetry.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 10)), MaxRetry.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() * 0.5));
+    }
+
+    protected override void PostStop()
+    {
+        _pool.DialedConnectionGone -= _onGone;
+        _stop.Cancel();
+        _ = _pool.CloseAllAsync();
+    }
+}
