@@ -70,7 +70,8 @@ public sealed class NodeCommandLineSpec
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("mesh-bad-").FullName, "mesh.toml");
         await File.WriteAllTextAsync(file, "[mesh]\nname = \"m\"\n[gateways.a]\nlinks = [\"127.0.0.1:7000\"]\n[bogus]\n");
-        var (code, output) = await NodeProcess.RunAsync("--name", "a", "--listen", "127.0.0.1:7000", "--config", file);
+        var (code, output) = await NodeProcess.RunAsync("--name", "a", "--listen", "127.0.0.1:7000", "--config", file,
+            "--cert", file, "--key", file, "--ca", file);   // the config is checked before the certificate is read
         Assert.Equal(2, code);
         Assert.Contains($"{file}:5: bogus: unknown key", output);
     }

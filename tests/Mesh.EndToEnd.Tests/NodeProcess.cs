@@ -13,12 +13,13 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = [];
 
     public static string NodeDll => Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll");
+    public static string CliDll => Path.Combine(AppContext.BaseDirectory, "mesh.dll");
 
-    private NodeProcess(string name, IEnumerable<string> args, string workDir)
+    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null)
     {
         Name = name;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        start.ArgumentList.Add(NodeDll);
+        start.ArgumentList.Add(dll ?? NodeDll);
         foreach (var a in args) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
@@ -33,9 +34,14 @@ public sealed class NodeProcess : IAsyncDisposable
     public static NodeProcess Start(string name, string workDir, params string[] args) => new(name, args, workDir);
 
     /// <summary>Runs Mesh.Node to completion and returns its exit code and all its output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunDllAsync(NodeDll, args);
+
+    /// <summary>Runs the `mesh` admin command to completion.</summary>
+    public static Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) => RunDllAsync(CliDll, args);
+
+    private static async Task<(int ExitCode, string Output)> RunDllAsync(string dll, string[] args)
     {
-        await using var p = new NodeProcess("run", args, AppContext.BaseDirectory);
+        await using var p = new NodeProcess("run", args, AppContext.BaseDirectory, dll);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p._process.WaitForExitAsync(cts.Token);
         p._process.WaitForExit();   // drains the redirected streams

@@ -20,8 +20,10 @@ public static class PeerFlow
                 return await RefuseAsync(link, open, RefuseReason.NoRoute, $"{ctx.Self} is not {open.Destination} and relaying is not built yet");
             if (open.HopBudget == 0)
                 return await RefuseAsync(link, open, RefuseReason.HopBudgetExhausted, "hop budget exhausted");
-            var owned = table?.Owned.FirstOrDefault(o => o.Name == open.Service);
-            if (table is null || owned is null)
+            if (table is null)
+                return await RefuseAsync(link, open, RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
+            var owned = table.Owned.FirstOrDefault(o => o.Name == open.Service);
+            if (owned is null)
                 return await RefuseAsync(link, open, RefuseReason.UnknownService, $"{ctx.Self} owns no service '{open.Service}'");
 
             var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Mesh.Transport.Links;
+using Mesh.Transport.Protocol;
+using Mesh.Transport.Security;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>One mesh of real processes and a real echo service, shared by the data-plane tests.</summary>
+public sealed class MeshFixture : IAsyncLifetime
+{
+    public EchoServer Echo { get; } = new();
+    public TestMesh Mesh { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        await Mesh.StartAsync(Echo.Port, downPort: NodeProcess.FreePort());
+        await Mesh.ReadyForFlowsAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Mesh.DisposeAsync();
+        await Echo.DisposeAsync();
+    }
+}
+
+/// <summary>Bytes through entries of real gateways, as a client would send them.</summary>
+public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixture>
+{
+    private TestMesh Mesh => fixture.Mesh;
+
+    private static async Task<Socket> Connect(int port)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await s.ConnectAsync(IPAddress.Loopback, port);
+        return s;
+    }
+
+    /// <summary>Sends <paramref name="size"/> random bytes while reading the echo at the same time; returns both hashes.</summary>
+    private static async Task<(string Sent, string Received, long ReceivedBytes)> RoundTrip(int port, long size)
+    {
+        using var s = await Connect(port);
+        await using var stream = new NetworkStream(s);
+        using var sentHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var receivedHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var send = Task.Run(async () =>
+        {
+            var chunk = new byte[1 << 20];
+            for (long left = size; left > 0; left -= chunk.Length)
+            {
+                var n = (int)Math.Min(chunk.Length, left);
+                RandomNumberGenerator.Fill(chunk.AsSpan(0, n));
+                sentHash.AppendData(chunk, 0, n);
+                await stream.WriteAsync(chunk.AsMemory(0, n));
+            }
+            s.Shutdown(SocketShutdown.Send);   // half-close: the reply must still arrive whole
+        });
+        long received = 0;
+        var buffer = new byte[1 << 16];
+        int got;
+        while ((got = await stream.ReadAsync(buffer)) > 0)
+        {
+            receivedHash.AppendData(buffer, 0, got);
+            received += got;
+        }
+        await send;
+        return (Convert.ToHexString(sentHash.GetHashAndReset()), Convert.ToHexString(receivedHash.GetHashAndReset()), received);
+    }
+
+    [Fact]
+    public async Task Two_hundred_fifty_six_MiB_of_random_bytes_come_back_identical_core_to_edge()
+    {
+        var (sent, received, bytes) = await RoundTrip(Mesh.EchoEntry, 256L << 20);
+        Assert.Equal(256L << 20, bytes);
+        Assert.Equal(sent, received);
+    }
+
+    [Fact]
+    public async Task Bytes_come_back_identical_edge_to_core()
+    {
+        var (sent, received, bytes) = await RoundTrip(Mesh.Echo2Entry, 32L << 20);
+        Assert.Equal(32L << 20, bytes);
+        Assert.Equal(sent, received);
+    }
+
+    [Fact]
+    public async Task A_client_that_shuts_its_sending_side_still_receives_the_full_reply()
+    {
+        using var s = await Connect(Mesh.EchoEntry);
+        var message = RandomNumberGenerator.GetBytes(100_000);
+        await s.SendAsync(message);
+        s.Shutdown(SocketShutdown.Send);
+        var reply = new MemoryStream();
+        var buffer = new byte[8192];
+        int n;
+        while ((n = await s.ReceiveAsync(buffer)) > 0) reply.Write(buffer, 0, n);
+        Assert.Equal(message, reply.ToArray());
+    }
+
+    [Fact]
+    public async Task Two_hundred_concurrent_flows_all_complete_byte_exact()
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            RoundTrip(i % 2 == 0 ? Mesh.EchoEntry : Mesh.Echo2Entry, 64 * 1024 + i)));
+        Assert.All(results, r => Assert.Equal(r.Sent, r.Received));
+        Assert.Equal(Enumerable.Range(0, 200).Sum(i => 64L * 1024 + i), results.Sum(r => r.ReceivedBytes));
+    }
+
+    [Fact]
+    public async Task A_flow_to_an_unreachable_service_is_closed_at_once_and_the_reason_logged()
+    {
+        var clock = Stopwatch.StartNew();
+        using var s = await Connect(Mesh.DownEntry);
+        var buffer = new byte[16];
+        int n;
+        try { n = await s.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(10)); }
+        catch (SocketException) { n = 0; }   // a reset is a close too
+        Assert.Equal(0, n);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the client waited {clock.Elapsed.TotalSeconds:0.0}s to be refused");
+        await Mesh.Core1.WaitForLineAsync(l => l.Contains("flow to down") && l.Contains("refused") && l.Contains("ServiceUnreachable"), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task An_open_frame_for_an_unknown_service_is_refused_with_its_reason()
+    {
+        var flags = await Mesh.Certificates.FlagsFor("probe");
+        var identity = MeshIdentity.Load(flags[1], flags[3], flags[5]);
+        var link = await LinkHandshake.DialAsync(identity, "core2", new IPEndPoint(IPAddress.Loopback, Mesh.Link2), TimeSpan.FromSeconds(5), default);
+        var registry = new LinkRegistry((_, _) => { });
+        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "nosuch", "core2", 8, "127.0.0.1:1");
+        var result = await registry.ClaimFreshAsync(link, open, TimeSpan.FromSeconds(10), default);
+        Assert.Equal(ClaimStatus.Refused, result.Status);
+        Assert.Equal(RefuseReason.UnknownService, result.Refusal!.Reason);
+        Assert.Contains("owns no service 'nosuch'", result.Refusal.Message);
+    }
+
+    [Fact]
+    public async Task Peers_with_a_foreign_certificate_or_plaintext_are_rejected_and_flows_go_on()
+    {
+        var rogueDir = Path.Combine(Mesh.Certificates.Dir, "rogue");
+        Assert.Equal(0, (await NodeProcess.RunCliAsync("ca", "init", "--out", Path.Combine(rogueDir, "ca"), "--mesh", "e2e")).ExitCode);
+        Assert.Equal(0, (await NodeProcess.RunCliAsync("cert", "issue", "edge1", "--ca", Path.Combine(rogueDir, "ca"), "--out", rogueDir)).ExitCode);
+        var rogue = MeshIdentity.FromCertificate(
+            System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(Path.Combine(rogueDir, "edge1.crt"), Path.Combine(rogueDir, "edge1.key")),
+            System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Mesh.Certificates.CaCert)));
+        await Assert.ThrowsAsync<LinkException>(() =>
+            LinkHandshake.DialAsync(rogue, "core1", new IPEndPoint(IPAddress.Loopback, Mesh.Link1), TimeSpan.FromSeconds(5), default));
+
+        using (var plain = await Connect(Mesh.Link1))
+        {
+            await plain.SendAsync("PING\r\n"u8.ToArray());
+            try { while (await plain.ReceiveAsync(new byte[64]) > 0) { } } catch (SocketException) { }
+        }
+        await Mesh.Core1.WaitForLineAsync(l => l.Contains("TLS handshake failed"), TimeSpan.FromSeconds(10));
+
+        var (sent, received, _) = await RoundTrip(Mesh.EchoEntry, 1 << 20);   // nothing else was disturbed
+        Assert.Equal(sent, received);
+    }
+}

@@ -1,0 +1,96 @@
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// A mesh of real processes on loopback, built as an operator would: certificates from `mesh`, then
+/// core1 and core2 (both may host the director) and edge1 (no --listen: it only dials out).
+/// Entries: core1 publishes echo (owned by edge1) and down (owned by core2, nothing listening);
+/// edge1 publishes echo2 (the same echo service, owned by core2).
+/// </summary>
+public sealed class TestMesh : IAsyncDisposable
+{
+    public static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
+    private readonly string _dir = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
+    private readonly List<NodeProcess> _nodes = [];
+
+    public TestMesh() => Certificates = new TestCertificates(Path.Combine(_dir, "pki"));
+
+    public TestCertificates Certificates { get; }
+    public NodeProcess Core1 { get; private set; } = null!;
+    public NodeProcess Core2 { get; private set; } = null!;
+    public NodeProcess Edge1 { get; private set; } = null!;
+    public int Link1 { get; } = NodeProcess.FreePort();
+    public int Link2 { get; } = NodeProcess.FreePort();
+    /// <summary>core1's entry for echo, which edge1 owns (core -> edge through the edge's pool).</summary>
+    public int EchoEntry { get; } = NodeProcess.FreePort();
+    /// <summary>core1's entry for a service whose target has nothing listening.</summary>
+    public int DownEntry { get; } = NodeProcess.FreePort();
+    /// <summary>edge1's entry for echo2, which core2 owns (edge -> core).</summary>
+    public int Echo2Entry { get; } = NodeProcess.FreePort();
+
+    public async Task StartAsync(int echoPort, int downPort)
+    {
+        var config = Path.Combine(_dir, "mesh.toml");
+        await File.WriteAllTextAsync(config, $$"""
+            [mesh]
+            name = "e2e"
+            pool_size = 4
+            [gateways.core1]
+            links = ["127.0.0.1:{{Link1}}"]
+            [gateways.core2]
+            links = ["127.0.0.1:{{Link2}}"]
+            [gateways.edge1]
+            [services.echo]
+            gateway = "edge1"
+            target = "127.0.0.1:{{echoPort}}"
+            [services.echo2]
+            gateway = "core2"
+            target = "127.0.0.1:{{echoPort}}"
+            [services.down]
+            gateway = "core2"
+            target = "127.0.0.1:{{downPort}}"
+            [[entries]]
+            gateway = "core1"
+            listen = "127.0.0.1:{{EchoEntry}}"
+            service = "echo"
+            [[entries]]
+            gateway = "core1"
+            listen = "127.0.0.1:{{DownEntry}}"
+            service = "down"
+            [[entries]]
+            gateway = "core1"
+            listen = "127.0.0.1:{{NodeProcess.FreePort()}}"
+            service = "echo2"
+            [[entries]]
+            gateway = "edge1"
+            listen = "127.0.0.1:{{Echo2Entry}}"
+            service = "echo2"
+            """);
+        var (p1, p2) = (NodeProcess.FreePort(), NodeProcess.FreePort());
+        var join = $"127.0.0.1:{p1},127.0.0.1:{p2}";
+        Core1 = await Start("core1", "--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config);
+        Core2 = await Start("core2", "--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config);
+        Edge1 = await Start("edge1", "--join", join);
+    }
+
+    /// <summary>Waits until flows can start: the entries listen and the links are warm.</summary>
+    public Task ReadyForFlowsAsync() => Task.WhenAll(
+        Core1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{EchoEntry} for echo: listening"), Ready),
+        Core1.WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
+        Core2.WaitForLineAsync(l => l.Contains("gateway core2: route table"), Ready),
+        Edge1.WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
+        Edge1.WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
+        Edge1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{Echo2Entry} for echo2: listening"), Ready));
+
+    private async Task<NodeProcess> Start(string name, params string[] args)
+    {
+        var node = NodeProcess.Start(name, _dir, ["--name", name, .. args, .. await Certificates.FlagsFor(name)]);
+        _nodes.Add(node);
+        return node;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var n in _nodes) await n.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
