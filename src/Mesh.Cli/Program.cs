@@ -5,6 +5,7 @@ var root = new RootCommand("mesh: the Mesh admin shell")
 {
     PkiCommands.Ca(),
     PkiCommands.Cert(),
+    EchoCommand.Create(),
 };
 var result = root.Parse(args);
 if (result.Errors.Count > 0 && result.Action is not System.CommandLine.Help.HelpAction)
