@@ -17,14 +17,18 @@ public sealed record TunnelClosed(string Service, string From, FlowOutcome Outco
 /// </summary>
 public sealed class TunnelActor : ReceiveActor
 {
+    // Props from a type and arguments, not from an expression: Akka compiles `() => new T(...)` expressions,
+    // which costs milliseconds of JIT per flow (measured: 16% of CPU under connection churn).
+
     /// <summary>A client accepted on one of our entries.</summary>
     public static Props ForClient(Socket client, ListenEntry entry, FlowContext ctx) =>
-        Props.Create(() => new TunnelActor(ct => ClientFlow.RunAsync(client, entry, ctx, ct), entry.Service,
-            client.RemoteEndPoint == null ? "?" : client.RemoteEndPoint.ToString()!));
+        Props.Create(typeof(TunnelActor), new Func<CancellationToken, Task<FlowOutcome>>(ct => ClientFlow.RunAsync(client, entry, ctx, ct)),
+            entry.Service, client.RemoteEndPoint?.ToString() ?? "?");
 
     /// <summary>A flow a peer opened on one of our links.</summary>
     public static Props ForPeer(LinkConnection link, Open open, FlowContext ctx) =>
-        Props.Create(() => new TunnelActor(ct => PeerFlow.ServeAsync(link, open, ctx, ct), open.Service, $"{link.Peer} ({open.ClientAddress})"));
+        Props.Create(typeof(TunnelActor), new Func<CancellationToken, Task<FlowOutcome>>(ct => PeerFlow.ServeAsync(link, open, ctx, ct)),
+            open.Service, $"{link.Peer} ({open.ClientAddress})");
 
     private sealed record Finished(FlowOutcome Outcome);
 

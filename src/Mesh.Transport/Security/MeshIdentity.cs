@@ -14,6 +14,7 @@ public sealed class MeshIdentity
 {
     private readonly X509Certificate2 _ca;
     private readonly SslStreamCertificateContext _context;
+    private readonly X509ChainPolicy _policy;
 
     public MeshIdentity(X509Certificate2 certWithKey, X509Certificate2 ca)
     {
@@ -21,6 +22,22 @@ public sealed class MeshIdentity
         _ca = ca;
         Name = MeshPki.NameOf(certWithKey) ?? throw new ArgumentException("the certificate carries no gateway name");
         _context = SslStreamCertificateContext.Create(certWithKey, [], offline: true);
+        _policy = MeshChainPolicy(ca);
+    }
+
+    /// <summary>Chains to the mesh CA alone (never the OS store), for client and server auth, no revocation lookups.</summary>
+    private static X509ChainPolicy MeshChainPolicy(X509Certificate2 ca)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.Add(ca);
+        policy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1"));
+        policy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.2"));
+        return policy;
     }
 
     public string Name { get; }
@@ -52,7 +69,8 @@ public sealed class MeshIdentity
         ClientCertificateRequired = true,
         EnabledSslProtocols = SslProtocols.Tls13,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        RemoteCertificateValidationCallback = (_, cert, _, errors) => Accept(cert, errors, expectedName: null),
+        CertificateChainPolicy = _policy,   // SslStream builds one chain, against the mesh CA: no second build in the callback
+        RemoteCertificateValidationCallback = (_, cert, chain, errors) => Accept(cert, chain, errors, expectedName: null),
     };
 
     /// <param name="peerName">The gateway we mean to reach: its certificate must carry exactly this name.</param>
@@ -62,26 +80,27 @@ public sealed class MeshIdentity
         ClientCertificateContext = _context,
         EnabledSslProtocols = SslProtocols.Tls13,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        RemoteCertificateValidationCallback = (_, cert, _, errors) => Accept(cert, errors, peerName),
+        CertificateChainPolicy = _policy,
+        RemoteCertificateValidationCallback = (_, cert, chain, errors) => Accept(cert, chain, errors, peerName),
     };
 
-    private bool Accept(X509Certificate? cert, SslPolicyErrors errors, string? expectedName)
+    /// <summary>
+    /// SslStream has built the chain with the mesh policy: accept only if it found no error (the name check
+    /// against TargetHost is redone here from the certificate, for both sides alike), and its root is our CA
+    /// byte for byte (a rogue CA with the same name must not pass).
+    /// </summary>
+    private bool Accept(X509Certificate? cert, X509Chain? chain, SslPolicyErrors errors, string? expectedName)
     {
-        if (cert is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0) return false;
-        var peer = cert as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
-        if (!IsSignedByMeshCa(peer, out _)) return false;
+        if (cert is not X509Certificate2 peer || chain is null) return false;
+        if ((errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) != SslPolicyErrors.None) return false;
+        if (chain.ChainElements.Count == 0 || !chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(_ca.RawDataMemory.Span)) return false;
         return expectedName is null || MeshPki.NameOf(peer) == expectedName;
     }
 
     /// <summary>Chain to the mesh CA alone, with client and server auth usage. Name mismatch is checked by the caller.</summary>
     public bool IsSignedByMeshCa(X509Certificate2 cert, out string why)
     {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1"));
-        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.2"));
+        using var chain = new X509Chain { ChainPolicy = _policy.Clone() };
         var ok = chain.Build(cert) && chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(_ca.RawDataMemory.Span);
         why = ok ? "" : string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).DefaultIfEmpty("not issued by the mesh CA"));
         return ok;

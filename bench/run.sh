@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Benchmarks Mesh beside a direct connection, socat, a stunnel pair and ssh -L, in one run, on
+# loopback. Results (medians over rounds) go to stdout as a Markdown table and to bench/results/.
+# usage: bench/run.sh [ROUNDS]     (default 2; needs root for apt-get and sshd)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+rounds=${1:-2}
+work=$(mktemp -d /tmp/mesh-bench.XXXX)
+results="$root/bench/results"
+mkdir -p "$results"
+ulimit -n "$(ulimit -Hn)"   # 2,000 idle flows need a few thousand descriptors per process
+
+need() { command -v "$1" >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
+need iperf3 iperf3; need redis-server redis-server; need redis-benchmark redis-tools; need socat socat
+need stunnel4 stunnel4; need ssh openssh-client; [ -x /usr/sbin/sshd ] || need sshd openssh-server
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+bg() { "$@" >"$work/$(basename "$1").$RANDOM.log" 2>&1 & pids+=($!); }
+wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
+
+# ---- the services: iperf3 and redis, reached directly or through each path
+IPERF=15201 REDIS=16379
+bg iperf3 -s -p $IPERF
+bg redis-server --port $REDIS --bind 127.0.0.1 --save "" --appendonly no --maxclients 20000
+wait_port $IPERF; wait_port $REDIS
+
+# ---- socat: a plain forwarder, a process per connection
+bg socat TCP-LISTEN:25201,fork,reuseaddr,backlog=4096 TCP:127.0.0.1:$IPERF
+bg socat TCP-LISTEN:26379,fork,reuseaddr,backlog=4096 TCP:127.0.0.1:$REDIS
+
+# ---- stunnel pair: plain -> TLS -> plain, two processes (the shape of two gateways)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench \
+  -keyout "$work/stunnel.key" -out "$work/stunnel.crt" 2>/dev/null
+cat >"$work/stunnel-client.conf" <<CONF
+foreground = yes
+pid =
+[iperf]
+client = yes
+accept = 127.0.0.1:35201
+connect = 127.0.0.1:35202
+[redis]
+client = yes
+accept = 127.0.0.1:36379
+connect = 127.0.0.1:36380
+CONF
+cat >"$work/stunnel-server.conf" <<CONF
+foreground = yes
+pid =
+cert = $work/stunnel.crt
+key = $work/stunnel.key
+[iperf]
+accept = 127.0.0.1:35202
+connect = 127.0.0.1:$IPERF
+[redis]
+accept = 127.0.0.1:36380
+connect = 127.0.0.1:$REDIS
+CONF
+bg stunnel4 "$work/stunnel-server.conf"
+bg stunnel4 "$work/stunnel-client.conf"
+
+# ---- ssh -L through a private sshd on loopback
+mkdir -p /run/sshd
+ssh-keygen -q -t ed25519 -N "" -f "$work/hostkey"
+ssh-keygen -q -t ed25519 -N "" -f "$work/userkey"
+cp "$work/userkey.pub" "$work/authorized_keys"
+cat >"$work/sshd_config" <<CONF
+Port 2222
+ListenAddress 127.0.0.1
+HostKey $work/hostkey
+AuthorizedKeysFile $work/authorized_keys
+PermitRootLogin yes
+PasswordAuthentication no
+StrictModes no
+PidFile $work/sshd.pid
+MaxStartups 4000
+MaxSessions 4000
+CONF
+bg /usr/sbin/sshd -D -f "$work/sshd_config"
+wait_port 2222
+bg ssh -N -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$work/userkey" -p 2222 \
+  -L 45201:127.0.0.1:$IPERF -L 46379:127.0.0.1:$REDIS root@127.0.0.1
+
+# ---- Mesh: the entry on core1, the services owned by core2, over a TLS link
+dotnet build src/Mesh.Node -c Release -o "$work/bin" --nologo -v quiet >/dev/null
+dotnet build src/Mesh.Cli -c Release -o "$work/bin" --nologo -v quiet >/dev/null
+dotnet "$work/bin/mesh.dll" ca init --out "$work/pki" --mesh bench >/dev/null
+for n in core1 core2; do dotnet "$work/bin/mesh.dll" cert issue $n --ca "$work/pki" --out "$work/pki" >/dev/null; done
+cat >"$work/mesh.toml" <<CONF
+[mesh]
+name = "bench"
+pool_size = 16
+[gateways.core1]
+links = ["127.0.0.1:57441"]
+[gateways.core2]
+links = ["127.0.0.1:57442"]
+[services.iperf]
+gateway = "core2"
+target = "127.0.0.1:$IPERF"
+[services.redis]
+gateway = "core2"
+target = "127.0.0.1:$REDIS"
+[[entries]]
+gateway = "core1"
+listen = "127.0.0.1:55201"
+service = "iperf"
+[[entries]]
+gateway = "core1"
+listen = "127.0.0.1:56379"
+service = "redis"
+CONF
+join=127.0.0.1:54061,127.0.0.1:54062
+for i in 1 2; do
+  extra=(); [ $i = 1 ] && extra=(--config "$work/mesh.toml" --state-dir "$work/state")
+  (cd "$work" && exec dotnet "$work/bin/Mesh.Node.dll" --name core$i --listen 127.0.0.1:5744$i --cluster-port 5406$i \
+     --join $join --cert "$work/pki/core$i.crt" --key "$work/pki/core$i.key" --ca "$work/pki/ca.crt" "${extra[@]}") \
+     >"$work/core$i.log" 2>&1 &
+  pids+=($!)
+done
+for _ in $(seq 1 300); do grep -q "link to core2 up" "$work/core1.log" 2>/dev/null && grep -q "entry 127.0.0.1:56379" "$work/core1.log" && break; sleep 0.2; done
+for p in 35201 36379 45201 46379 55201 56379; do wait_port $p; done
+
+# ---- measurements
+# path name | iperf port | redis port | processes whose memory is the path's (regex on command lines)
+paths=(
+  "direct|$IPERF|$REDIS|^$"
+  "socat|25201|26379|^socat TCP-LISTEN:26379"
+  "stunnel pair|35201|36379|^stunnel4 "
+  "ssh -L|45201|46379|^ssh -N|^sshd: root"
+  "Mesh|55201|56379|Mesh.Node.dll"
+)
+csv() { redis-benchmark -h 127.0.0.1 "$@" --csv 2>/dev/null; }
+field() { python3 -c "import csv,sys; rows=[r for r in csv.DictReader(sys.stdin) if r['test']=='$1']; print(rows[0]['$2'] if rows else 'nan')"; }
+gbits() { python3 -c "import json,sys; print(round(json.load(sys.stdin)['end']['sum_received']['bits_per_second']/1e9,2))"; }
+
+out="$results/raw-$(date -u +%Y%m%dT%H%M%SZ).tsv"
+printf "round\tpath\tiperf1_gbit\tiperf4_gbit\tget_rps_c50\tp50_ms_c1\tp99_ms_c1\tconn_per_s\tidle_flows\trss_before_kib\trss_holding_kib\tkib_per_flow\n" >"$out"
+for round in $(seq 1 "$rounds"); do
+  for spec in "${paths[@]}"; do
+    IFS='|' read -r name ip rp rx <<<"$spec"
+    echo "round $round: $name" >&2
+    i1=$(iperf3 -c 127.0.0.1 -p "$ip" -t 5 -J | gbits)
+    i4=$(iperf3 -c 127.0.0.1 -p "$ip" -t 5 -P 4 -J | gbits)
+    get=$(csv -p "$rp" -t ping_inline,set,get -c 50 -n 200000 | field GET rps)
+    lat=$(csv -p "$rp" -t get -c 1 -n 20000)
+    p50=$(field GET p50_latency_ms <<<"$lat"); p99=$(field GET p99_latency_ms <<<"$lat")
+    churn=$(csv -p "$rp" -t ping_inline -c 50 -n 30000 -k 0 | field PING_INLINE rps)
+    hold=$(python3 bench/hold.py "$rp" 2000 "${rx}")
+    read -r conns before holding per <<<"$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['connections'], d['rss_before_kib'], d['rss_holding_kib'], d['kib_per_flow'])" "$hold")"
+    printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$name" "$i1" "$i4" "$get" "$p50" "$p99" "$churn" "$conns" "$before" "$holding" "$per" >>"$out"
+  done
+done
+python3 bench/report.py "$out"
