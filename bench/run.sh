@@ -146,7 +146,7 @@ for round in $(seq 1 "$rounds"); do
     get=$(csv -p "$rp" -t ping_inline,set,get -c 50 -n 200000 | field GET rps)
     lat=$(csv -p "$rp" -t get -c 1 -n 20000)
     p50=$(field GET p50_latency_ms <<<"$lat"); p99=$(field GET p99_latency_ms <<<"$lat")
-    churn=$(csv -p "$rp" -t ping_inline -c 50 -n 30000 -k 0 | field PING_INLINE rps)
+    churn=$(csv -p "$rp" -t ping_inline -c 50 -n 5000 -k 0 | field PING_INLINE rps)
     hold=$(python3 bench/hold.py "$rp" 2000 "${rx}")
     read -r conns before holding per <<<"$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['connections'], d['rss_before_kib'], d['rss_holding_kib'], d['kib_per_flow'])" "$hold")"
     printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$name" "$i1" "$i4" "$get" "$p50" "$p99" "$churn" "$conns" "$before" "$holding" "$per" >>"$out"

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Mesh.Transport.Links;
 using Mesh.Transport.Protocol;
 using Mesh.Transport.Security;
+using Mesh.Tests.Shared;
 
 namespace Mesh.EndToEnd.Tests;
 

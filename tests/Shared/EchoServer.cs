@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Mesh.EndToEnd.Tests;
+
+namespace Mesh.Tests.Shared;
 
 /// <summary>A real TCP echo service on loopback: sends back every byte, and half-closes after the client does.</summary>
 public sealed class EchoServer : IAsyncDisposable
