@@ -123,7 +123,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        _linkServer?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
+        _linkServer?.Dispose();
     }
 
     /// <summary>Starts and stops listeners and links so that they match <paramref name="table"/>.</summary>

@@ -1,3 +1,4 @@
+using Mesh.Tests.Shared;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -52,7 +53,7 @@ public sealed class TestMesh : IAsyncDisposable
     public TestMesh(int cores)
     {
         File.WriteAllText(ConfigPath, Config);
-        _seeds = Enumerable.Range(0, cores).Select(_ => new HostPort("127.0.0.1", FreePort())).ToList();
+        _seeds = Enumerable.Range(0, cores).Select(_ => new HostPort("127.0.0.1", FreePorts.Next())).ToList();
     }
 
     public string ConfigPath => Path.Combine(_dir, "mesh.toml");
@@ -87,12 +88,6 @@ public sealed class TestMesh : IAsyncDisposable
     public static async Task<RouteTable?> TableOf(IActorRef gateway) =>
         (await gateway.Ask<CurrentRouteTable>(GetCurrentRouteTable.Instance, TimeSpan.FromSeconds(3))).Table;
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -17,7 +17,7 @@ public sealed class MeshFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await Mesh.StartAsync(Echo.Port, downPort: NodeProcess.FreePort());
+        await Mesh.StartAsync(Echo.Port, downPort: FreePorts.Next());
         await Mesh.ReadyForFlowsAsync();
     }
 

@@ -80,12 +80,6 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,4 @@
+using Mesh.Tests.Shared;
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
@@ -18,14 +19,14 @@ public sealed class TestMesh : IAsyncDisposable
     public NodeProcess Core1 { get; private set; } = null!;
     public NodeProcess Core2 { get; private set; } = null!;
     public NodeProcess Edge1 { get; private set; } = null!;
-    public int Link1 { get; } = NodeProcess.FreePort();
-    public int Link2 { get; } = NodeProcess.FreePort();
+    public int Link1 { get; } = FreePorts.Next();
+    public int Link2 { get; } = FreePorts.Next();
     /// <summary>core1's entry for echo, which edge1 owns (core -> edge through the edge's pool).</summary>
-    public int EchoEntry { get; } = NodeProcess.FreePort();
+    public int EchoEntry { get; } = FreePorts.Next();
     /// <summary>core1's entry for a service whose target has nothing listening.</summary>
-    public int DownEntry { get; } = NodeProcess.FreePort();
+    public int DownEntry { get; } = FreePorts.Next();
     /// <summary>edge1's entry for echo2, which core2 owns (edge -> core).</summary>
-    public int Echo2Entry { get; } = NodeProcess.FreePort();
+    public int Echo2Entry { get; } = FreePorts.Next();
 
     public async Task StartAsync(int echoPort, int downPort)
     {
@@ -58,14 +59,14 @@ public sealed class TestMesh : IAsyncDisposable
             service = "down"
             [[entries]]
             gateway = "core1"
-            listen = "127.0.0.1:{{NodeProcess.FreePort()}}"
+            listen = "127.0.0.1:{{FreePorts.Next()}}"
             service = "echo2"
             [[entries]]
             gateway = "edge1"
             listen = "127.0.0.1:{{Echo2Entry}}"
             service = "echo2"
             """);
-        var (p1, p2) = (NodeProcess.FreePort(), NodeProcess.FreePort());
+        var (p1, p2) = (FreePorts.Next(), FreePorts.Next());
         var join = $"127.0.0.1:{p1},127.0.0.1:{p2}";
         Core1 = await Start("core1", "--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config);
         Core2 = await Start("core2", "--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config);

@@ -41,16 +41,10 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
     private RouteTable Table(long version, params (int Port, string Service)[] entries) => new(version, "test", "gw", true,
         entries.Select(e => new ListenEntry($"127.0.0.1:{e.Port}", e.Service, e.Service == "remote" ? "other" : "gw")).ToArray(),
         [new OwnedService("echo", $"127.0.0.1:{_echo.Port}", new CheckSpec("tcp", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), 2, 3, null))],
-        [new GatewayInfo("gw", true, ["127.0.0.1:1"]), new GatewayInfo("other", true, [$"127.0.0.1:{FreePort()}"])],
+        [new GatewayInfo("gw", true, ["127.0.0.1:1"]), new GatewayInfo("other", true, [$"127.0.0.1:{FreePorts.Next()}"])],
         [new ServiceInfo("echo", "gw"), new ServiceInfo("remote", "other")],
         new FlowSettings(PoolSize: 0, FlowIdleTimeout: TimeSpan.FromHours(1), DialTimeout: TimeSpan.FromSeconds(2)));
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     private static async Task<string> Echo(Socket s, string text)
     {
@@ -71,7 +65,7 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
     [Fact]
     public async Task Entries_follow_the_route_table_and_an_open_flow_survives_the_change()
     {
-        var (a, b) = (FreePort(), FreePort());
+        var (a, b) = (FreePorts.Next(), FreePorts.Next());
         var gateway = Gateway();
         gateway.Tell(Table(1, (a, "echo")));
 
@@ -94,7 +88,7 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
     [Fact]
     public async Task A_flow_to_a_peer_that_cannot_be_reached_closes_the_client_and_says_why()
     {
-        var port = FreePort();
+        var port = FreePorts.Next();
         var closed = CreateTestProbe();
         Sys.EventStream.Subscribe(closed.Ref, typeof(TunnelClosed));
         var gateway = Gateway();

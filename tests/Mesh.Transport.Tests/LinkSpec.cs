@@ -31,7 +31,11 @@ public sealed class LinkSpec : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public Task DisposeAsync()
+    {
+        _server.Dispose();
+        return Task.CompletedTask;
+    }
 
     private Task<LinkConnection> Dial(MeshIdentity who, string peer = "site-b") =>
         LinkHandshake.DialAsync(who, peer, _server.LocalEndPoint, TimeSpan.FromSeconds(5), default);

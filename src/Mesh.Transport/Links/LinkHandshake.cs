@@ -65,7 +65,7 @@ public static class LinkHandshake
         try
         {
             await tls.AuthenticateAsServerAsync(identity.ServerOptions(), deadline.Token);
-            var certName = tls.RemoteCertificate is { } c ? MeshPki.NameOf(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(c.GetRawCertData())) : null;
+            var certName = tls.RemoteCertificate is System.Security.Cryptography.X509Certificates.X509Certificate2 c ? MeshPki.NameOf(c) : null;
             var frame = await FrameIO.ReadAsync(tls, new byte[FrameCodec.MaxFrame], deadline.Token);
             if (frame is not Hello hello) throw new LinkException($"link from {remote}: expected Hello, got {frame?.Type.ToString() ?? "end of stream"}");
             if (hello.Gateway != certName) throw new LinkException($"link from {remote}: says it is '{hello.Gateway}' but its certificate names '{certName}'");

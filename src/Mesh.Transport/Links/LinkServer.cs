@@ -9,7 +9,7 @@ namespace Mesh.Transport.Links;
 /// registry. A connection that fails (wrong CA, wrong name, no certificate, plaintext) is logged and
 /// closed; nothing else is disturbed.
 /// </summary>
-public sealed class LinkServer : IAsyncDisposable
+public sealed class LinkServer : IDisposable
 {
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
@@ -46,10 +46,9 @@ public sealed class LinkServer : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public void Dispose()
     {
         _stop.Cancel();
         _listener.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

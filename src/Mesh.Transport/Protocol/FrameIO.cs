@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Mesh.Transport.Protocol;
 
 /// <summary>Reads and writes whole frames on a stream, never reading past the end of a frame.</summary>
@@ -20,9 +22,13 @@ public static class FrameIO
 
     public static async ValueTask WriteAsync(Stream stream, Frame frame, CancellationToken ct)
     {
-        var buffer = new byte[FrameCodec.MaxFrame];
-        var n = FrameCodec.Encode(frame, buffer);
-        await stream.WriteAsync(buffer.AsMemory(0, n), ct);
-        await stream.FlushAsync(ct);
+        var buffer = ArrayPool<byte>.Shared.Rent(FrameCodec.MaxFrame);   // every flow writes Open and Accept: no garbage per flow
+        try
+        {
+            var n = FrameCodec.Encode(frame, buffer);
+            await stream.WriteAsync(buffer.AsMemory(0, n), ct);
+            await stream.FlushAsync(ct);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 }
