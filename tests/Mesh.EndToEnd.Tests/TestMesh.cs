@@ -82,6 +82,10 @@ public sealed class TestMesh : IAsyncDisposable
         Edge1.WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
         Edge1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{Echo2Entry} for echo2: listening"), Ready));
 
+    /// <summary>Every warning or error the gateways logged, for assertion messages.</summary>
+    public string Warnings() => string.Join("\n", _nodes.SelectMany(n => n.Output.Split('\n')
+        .Where(l => l.Contains("WARNING") || l.Contains("ERROR")).Select(l => $"{n.Name}: {l}")));
+
     private async Task<NodeProcess> Start(string name, params string[] args)
     {
         var node = NodeProcess.Start(name, _dir, ["--name", name, .. args, .. await Certificates.FlagsFor(name)]);

@@ -19,9 +19,12 @@ public static class ClientFlow
         var service = table?.Services.FirstOrDefault(s => s.Name == entry.Service);
         if (table is null || service is null) return FlowOutcome.Refused($"unknown service '{entry.Service}'");
         SocketTuning.ForFlow(client);
-        return service.Owner == ctx.Self
+        var outcome = service.Owner == ctx.Self
             ? await ToLocalServiceAsync(clientStream, table, service.Name, ct)
             : await ToOwnerAsync(clientStream, client, table, service, ctx, ct);
+        if (outcome.End is FlowEnd.Failed or FlowEnd.IdleTimeout)
+            client.LingerState = new LingerOption(true, 0);   // reset, not FIN: a broken flow must not look like a clean end
+        return outcome;
     }
 
     private static async Task<FlowOutcome> ToLocalServiceAsync(NetworkStream client, RouteTable table, string service, CancellationToken ct)

@@ -64,7 +64,7 @@ public sealed class LinkConnection : IAsyncDisposable
                         reason = "closed by the peer";
                         goto dead;
                     case Ping p:
-                        if (IsIdle) await WriteAsync(new Pong(p.Nonce));
+                        await WriteIfIdleAsync(new Pong(p.Nonce));
                         break;
                     case Pong:
                         break;
@@ -126,9 +126,19 @@ public sealed class LinkConnection : IAsyncDisposable
     /// <summary>Sends a ping if still idle (the pool calls this on connections it dialed).</summary>
     internal async Task PingAsync()
     {
-        if (!IsIdle) return;
-        try { await WriteAsync(new Ping((ulong)Environment.TickCount64)); }
+        try { await WriteIfIdleAsync(new Ping((ulong)Environment.TickCount64)); }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException) { await DisposeAsync(); }
+    }
+
+    /// <summary>
+    /// Pings and pongs only while idle, checked under the write lock: checked outside it, one could be
+    /// written after the Open or Accept of a claim and land inside the flow's bytes.
+    /// </summary>
+    private async Task WriteIfIdleAsync(Frame frame)
+    {
+        await _writeLock.WaitAsync(_closed.Token);
+        try { if (IsIdle) await FrameIO.WriteAsync(Stream, frame, _closed.Token); }
+        finally { _writeLock.Release(); }
     }
 
     /// <summary>Writes a frame; control writes never interleave (ping timer vs. claim).</summary>
