@@ -123,6 +123,17 @@ public sealed class LinkConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the connection only if it is still idle, atomically: a sweep or a pool shutdown must never
+    /// close a connection that either side has just claimed for a flow (that cut flows short under load).
+    /// </summary>
+    internal async Task CloseIfIdleAsync(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _state, Dead, Idle) != Idle) return;
+        Lost?.Invoke(this, reason);
+        await DisposeAsync();
+    }
+
     /// <summary>Sends a ping if still idle (the pool calls this on connections it dialed).</summary>
     internal async Task PingAsync()
     {

@@ -79,7 +79,7 @@ public sealed class LinkPool(string peer)
     {
         foreach (var link in _idle.Keys)
         {
-            if (link.MillisSinceHeard >= deadAfter.TotalMilliseconds) _ = link.DisposeAsync().AsTask();
+            if (link.MillisSinceHeard >= deadAfter.TotalMilliseconds) _ = link.CloseIfIdleAsync("silent too long");
             else if (link.Dialed) _ = link.PingAsync();
         }
     }
@@ -87,7 +87,7 @@ public sealed class LinkPool(string peer)
     /// <summary>Closes every idle connection (the peer left the mesh, or this gateway stops).</summary>
     public async Task CloseAllAsync()
     {
-        foreach (var link in _idle.Keys) await link.DisposeAsync();
+        foreach (var link in _idle.Keys) await link.CloseIfIdleAsync("closed");
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
