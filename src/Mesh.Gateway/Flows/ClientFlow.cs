@@ -53,13 +53,15 @@ public static class ClientFlow
             owner.IsCore ? TimeSpan.Zero : FlowContext.EdgePoolWait, answerTimeout, ct);
         if (link is null && owner.IsCore) (link, result) = await DialFreshAsync(owner, open, answerTimeout, ctx, ct);
         if (link is null) return FlowOutcome.Failed($"no link to {owner.Name}: {result.Error}");
-        await using (link)
+        if (result.Status == ClaimStatus.Refused)
         {
-            if (result.Status == ClaimStatus.Refused)
-                return FlowOutcome.Refused($"{owner.Name} refused: {result.Refusal!.Reason}: {result.Refusal.Message}");
-            if (result.Status != ClaimStatus.Accepted) return FlowOutcome.Failed($"link to {owner.Name}: {result.Error}");
-            return Pumped(await BytePump.RunAsync(clientStream, link.Stream, table.Flows.FlowIdleTimeout, ct));
+            await ctx.ReleaseLinkAsync(link, reusable: true);
+            return FlowOutcome.Refused($"{owner.Name} refused: {result.Refusal!.Reason}: {result.Refusal.Message}");
         }
+        var pumped = await LinkPump.RunAsync(clientStream, link.Stream, atEntry: true, table.Flows.FlowIdleTimeout, ct,
+            "the client", $"the link to {owner.Name}");
+        await ctx.ReleaseLinkAsync(link, pumped.LinkReusable);
+        return Pumped(pumped);
     }
 
     /// <summary>No idle link to a core gateway: dial one for this flow rather than fail it.</summary>
@@ -87,7 +89,6 @@ public static class ClientFlow
         PumpResult.Completed => new(FlowEnd.Completed, "completed", p.BytesUp, p.BytesDown),
         PumpResult.IdleTimeout => new(FlowEnd.IdleTimeout, "idle timeout", p.BytesUp, p.BytesDown),
         PumpResult.Canceled => new(FlowEnd.Canceled, "canceled", p.BytesUp, p.BytesDown),
-        PumpResult.ClientFailed => new(FlowEnd.Failed, "the client side broke off", p.BytesUp, p.BytesDown),
-        _ => new(FlowEnd.Failed, "the service side broke off", p.BytesUp, p.BytesDown),
+        _ => new(FlowEnd.Failed, p.Error ?? "failed", p.BytesUp, p.BytesDown),
     };
 }

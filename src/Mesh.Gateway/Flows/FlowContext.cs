@@ -22,6 +22,10 @@ public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistr
     /// <summary>How long an entry waits for an idle link towards an edge (which refills its pool).</summary>
     public static readonly TimeSpan EdgePoolWait = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan LinkDialTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>A flow is done with its link: pooled again if it ended cleanly, else closed (see LinkRegistry).</summary>
+    public Task ReleaseLinkAsync(LinkConnection link, bool reusable) =>
+        Links.ReleaseAsync(link, reusable, maxDialedIdle: 2 * (Routes.Current?.Flows.PoolSize ?? MeshSettings.Default.PoolSize));
 }
 
 public static class Endpoints

@@ -7,38 +7,55 @@ namespace Mesh.Gateway.Flows;
 
 /// <summary>
 /// A flow a peer opened on one of our links: this gateway owns the service, so it dials the target,
-/// answers Accept (or a typed Refuse), and pumps.
+/// answers Accept (or a typed Refuse), and pumps. The link goes back to the pool if the flow ended cleanly.
 /// </summary>
 public static class PeerFlow
 {
     public static async Task<FlowOutcome> ServeAsync(LinkConnection link, Open open, FlowContext ctx, CancellationToken ct)
     {
-        await using (link)
+        var reusable = false;
+        try
         {
             var table = ctx.Routes.Current;
             if (open.Destination != ctx.Self)
-                return await RefuseAsync(link, open, RefuseReason.NoRoute, $"{ctx.Self} is not {open.Destination} and relaying is not built yet");
+                return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} is not {open.Destination} and relaying is not built yet");
             if (open.HopBudget == 0)
-                return await RefuseAsync(link, open, RefuseReason.HopBudgetExhausted, "hop budget exhausted");
+                return await RefuseAsync(RefuseReason.HopBudgetExhausted, "hop budget exhausted");
             if (table is null)
-                return await RefuseAsync(link, open, RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
+                return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
             var owned = table.Owned.FirstOrDefault(o => o.Name == open.Service);
             if (owned is null)
-                return await RefuseAsync(link, open, RefuseReason.UnknownService, $"{ctx.Self} owns no service '{open.Service}'");
+                return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} owns no service '{open.Service}'");
 
             var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);
-            if (socket is null) return await RefuseAsync(link, open, RefuseReason.ServiceUnreachable, $"{open.Service}: {error}");
+            if (socket is null) return await RefuseAsync(RefuseReason.ServiceUnreachable, $"{open.Service}: {error}");
             await using var service = new NetworkStream(socket, ownsSocket: true);
-            try { await link.WriteAsync(new Accept(open.FlowId)); }
-            catch (Exception e) when (e is IOException or OperationCanceledException) { return FlowOutcome.Failed($"link to {link.Peer} lost before the flow started"); }
-            return ClientFlow.Pumped(await BytePump.RunAsync(link.Stream, service, table.Flows.FlowIdleTimeout, ct));
+            if (!await TryWriteAsync(link, new Accept(open.FlowId)))
+                return FlowOutcome.Failed($"link to {link.Peer} lost before the flow started");
+            var pumped = await LinkPump.RunAsync(service, link.Stream, atEntry: false, table.Flows.FlowIdleTimeout, ct,
+                "the service", $"the link from {link.Peer}");
+            reusable = pumped.LinkReusable;
+            var outcome = ClientFlow.Pumped(pumped);
+            if (outcome.End is FlowEnd.Failed or FlowEnd.IdleTimeout)
+                socket.LingerState = new LingerOption(true, 0);   // reset, not FIN: the service must not take a broken flow for a clean end
+            return outcome;
+        }
+        finally { await ctx.ReleaseLinkAsync(link, reusable); }
+
+        async Task<FlowOutcome> RefuseAsync(RefuseReason reason, string message)
+        {
+            reusable = await TryWriteAsync(link, new Refuse(open.FlowId, reason, message));   // a refused flow leaves the link clean
+            return FlowOutcome.Refused($"{reason}: {message}");
         }
     }
 
-    private static async Task<FlowOutcome> RefuseAsync(LinkConnection link, Open open, RefuseReason reason, string message)
+    private static async Task<bool> TryWriteAsync(LinkConnection link, Frame frame)
     {
-        try { await link.WriteAsync(new Refuse(open.FlowId, reason, message)); }
-        catch (Exception e) when (e is IOException or OperationCanceledException) { }
-        return FlowOutcome.Refused($"{reason}: {message}");
+        try
+        {
+            await link.WriteAsync(frame);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException) { return false; }
     }
 }

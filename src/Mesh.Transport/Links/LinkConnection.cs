@@ -39,6 +39,8 @@ public sealed class LinkConnection : IAsyncDisposable
     /// <summary>We dialed it: we ping it while idle and replace it once it is claimed or lost.</summary>
     public bool Dialed { get; }
     public bool IsIdle => Volatile.Read(ref _state) == Idle;
+    /// <summary>It belongs to its peer's pool (its events are wired there): it may go back after a flow.</summary>
+    internal bool Pooled { get; set; }
     public long MillisSinceHeard => Environment.TickCount64 - Interlocked.Read(ref _lastHeard);
 
     /// <summary>The peer claimed this connection for a flow (raised once; the handler owns the stream).</summary>
@@ -121,6 +123,21 @@ public sealed class LinkConnection : IAsyncDisposable
             await DisposeAsync();
             return new(ClaimStatus.Failed, Error: e is TimeoutException ? $"no answer from {Peer} within {timeout.TotalSeconds:0.#}s" : e.Message);
         }
+    }
+
+    /// <summary>
+    /// After a flow that ended cleanly on both sides (each direction closed by End or Abort, or a Refuse),
+    /// both sides stand at a frame boundary: the connection becomes idle again and can carry another flow.
+    /// The caller restarts the idle loop.
+    /// </summary>
+    internal bool TryReturnToIdle()
+    {
+        var state = Volatile.Read(ref _state);
+        if (state is not (ClaimedByUs or ClaimedByPeer) || _closed.IsCancellationRequested) return false;
+        if (Interlocked.CompareExchange(ref _state, Idle, state) != state) return false;
+        _claimReply = null;
+        Interlocked.Exchange(ref _lastHeard, Environment.TickCount64);
+        return true;
     }
 
     /// <summary>

@@ -27,6 +27,24 @@ public sealed class LinkPool(string peer)
             onPeerFlow(c, open);
         };
         link.Lost += (c, _) => Leave(c);
+        link.Pooled = true;
+        Join(link);
+    }
+
+    /// <summary>
+    /// Takes back a connection whose flow ended cleanly, so the next flow costs no handshake. The dialing
+    /// side keeps at most <paramref name="maxDialedIdle"/> (the pool refills on claims, so returns would
+    /// otherwise pile up after a burst); false means the caller closes it.
+    /// </summary>
+    internal bool Return(LinkConnection link, int maxDialedIdle)
+    {
+        if (!link.Pooled || (link.Dialed && DialedIdleCount >= maxDialedIdle) || !link.TryReturnToIdle()) return false;
+        Join(link);
+        return true;
+    }
+
+    private void Join(LinkConnection link)
+    {
         _idle[link] = 0;
         link.StartIdleLoop();
         Interlocked.Exchange(ref _added, NewSignal()).TrySetResult();

@@ -15,6 +15,16 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
     /// <summary>Puts a fresh authenticated connection (dialed or accepted) into its peer's pool.</summary>
     public void Add(LinkConnection link) => Pool(link.Peer).Add(link, onPeerFlow);
 
+    /// <summary>
+    /// A flow is done with <paramref name="link"/>: back to its pool if the flow ended cleanly on it
+    /// (<paramref name="reusable"/>) and the pool has room, else closed.
+    /// </summary>
+    public async Task ReleaseAsync(LinkConnection link, bool reusable, int maxDialedIdle)
+    {
+        if (reusable && Pool(link.Peer).Return(link, maxDialedIdle)) return;
+        await link.DisposeAsync();
+    }
+
     /// <summary>Claims a connection dialed just now for one flow (see <see cref="LinkPool.ClaimFreshAsync"/>).</summary>
     public Task<ClaimResult> ClaimFreshAsync(LinkConnection link, Open open, TimeSpan answerTimeout, CancellationToken ct)
     {

@@ -16,6 +16,8 @@ public static class FrameCodec
     public const int MaxPayload = 1024;
     public const int MaxFrame = HeaderSize + MaxPayload;
     public const int MaxString = 255;
+    /// <summary>The largest Data frame: a 64 KiB buffer holds the header and the bytes.</summary>
+    public const int MaxData = 64 * 1024 - HeaderSize;
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
@@ -31,7 +33,9 @@ public static class FrameCodec
             case Pong p: w.U64(p.Nonce); break;
             case Open o: w.U8(o.Version); w.Guid(o.FlowId); w.Str(o.Service); w.Str(o.Destination); w.U8(o.HopBudget); w.Str(o.ClientAddress); break;
             case Accept a: w.Guid(a.FlowId); break;
-            case Refuse r: w.Guid(r.FlowId); w.U8((byte)r.Reason); w.Str(r.Message.Length > 200 ? r.Message[..200] : r.Message); break;
+            case Refuse r: w.Guid(r.FlowId); w.U8((byte)r.Reason); w.Str(Shorten(r.Message)); break;
+            case End: break;
+            case Abort a: w.Str(Shorten(a.Message)); break;
             default: throw new ArgumentException($"unknown frame {frame.GetType().Name}");
         }
         buffer[0] = (byte)frame.Type;
@@ -39,13 +43,24 @@ public static class FrameCodec
         return HeaderSize + w.Written;
     }
 
-    /// <summary>Reads the header; throws if the type is unknown or the length is over the limit.</summary>
+    private static string Shorten(string message) => message.Length > 200 ? message[..200] : message;
+
+    /// <summary>Writes the header of a Data frame of <paramref name="length"/> bytes.</summary>
+    public static void EncodeDataHeader(Span<byte> header, int length)
+    {
+        header[0] = (byte)FrameType.Data;
+        BinaryPrimitives.WriteUInt16BigEndian(header[1..], (ushort)length);
+    }
+
+    /// <summary>Reads the header; throws if the type is unknown or the length is over the limit
+    /// (<see cref="MaxData"/> for Data frames, <see cref="MaxPayload"/> for the others).</summary>
     public static (FrameType Type, int Length) DecodeHeader(ReadOnlySpan<byte> header)
     {
         var type = (FrameType)header[0];
         if (!Enum.IsDefined(type)) throw new ProtocolException($"unknown frame type 0x{header[0]:x2} (not a Mesh link, or a newer protocol)");
         var length = BinaryPrimitives.ReadUInt16BigEndian(header[1..]);
-        if (length > MaxPayload) throw new ProtocolException($"oversized {type} frame: {length} bytes, at most {MaxPayload}");
+        var max = type == FrameType.Data ? MaxData : MaxPayload;
+        if (length > max) throw new ProtocolException($"oversized {type} frame: {length} bytes, at most {max}");
         return (type, length);
     }
 
@@ -61,6 +76,9 @@ public static class FrameCodec
             FrameType.Open => DecodeOpen(ref r),
             FrameType.Accept => new Accept(r.Guid()),
             FrameType.Refuse => new Refuse(r.Guid(), Reason(r.U8()), r.Str()),
+            FrameType.End => End.Instance,
+            FrameType.Abort => new Abort(r.Str()),
+            FrameType.Data => throw new ProtocolException("a Data frame outside a flow"),
             _ => throw new ProtocolException($"unknown frame type 0x{(byte)type:x2}"),
         };
         r.End();

@@ -14,6 +14,7 @@ public static class FrameIO
         if (got == 0) return null;
         if (got < FrameCodec.HeaderSize) throw new ProtocolException($"connection closed inside a frame header ({got} of {FrameCodec.HeaderSize} bytes)");
         var (type, length) = FrameCodec.DecodeHeader(header.Span);
+        if (type == FrameType.Data) throw new ProtocolException("a Data frame outside a flow");
         var payload = scratch.Slice(FrameCodec.HeaderSize, length);
         got = await stream.ReadAtLeastAsync(payload, length, throwOnEndOfStream: false, ct);
         if (got < length) throw new ProtocolException($"connection closed inside a {type} frame ({got} of {length} bytes)");

@@ -4,6 +4,7 @@ namespace Mesh.Transport.Protocol;
 public enum FrameType : byte
 {
     Hello = 1, HelloAck = 2, Ping = 3, Pong = 4, Open = 5, Accept = 6, Refuse = 7,
+    Data = 8, End = 9, Abort = 10,
 }
 
 /// <summary>Why a flow was refused. Values are on the wire: never renumber.</summary>
@@ -63,6 +64,28 @@ public sealed record Accept(Guid FlowId) : Frame
 public sealed record Refuse(Guid FlowId, RefuseReason Reason, string Message) : Frame
 {
     public override FrameType Type => FrameType.Refuse;
+}
+
+/// <summary>
+/// Flow bytes after Accept: the payload is the bytes themselves (up to <see cref="FrameCodec.MaxData"/>).
+/// Never decoded into a record: the flow pump reads the payload straight into its buffer.
+/// </summary>
+public static class DataFrame
+{
+    public const FrameType Type = FrameType.Data;
+}
+
+/// <summary>This direction of the flow is over (the sender's side sent FIN); the other may go on.</summary>
+public sealed record End : Frame
+{
+    public static readonly End Instance = new();
+    public override FrameType Type => FrameType.End;
+}
+
+/// <summary>The sender gave up the flow (its side broke off, or timed out): reset yours. Ends this direction.</summary>
+public sealed record Abort(string Message) : Frame
+{
+    public override FrameType Type => FrameType.Abort;
 }
 
 /// <summary>A peer sent bytes that are not a valid frame here. The connection is closed; nothing else changes.</summary>
