@@ -119,7 +119,8 @@ for i in 1 2; do
      >"$work/core$i.log" 2>&1 &
   pids+=($!)
 done
-for _ in $(seq 1 300); do grep -q "link to core2 up" "$work/core1.log" 2>/dev/null && grep -q "entry 127.0.0.1:56379" "$work/core1.log" && break; sleep 0.2; done
+for _ in $(seq 1 300); do grep -q "link to core2 up" "$work/core1.log" 2>/dev/null && grep -q "entry 127.0.0.1:56379" "$work/core1.log" \
+  && grep -q "gateway core2: route table" "$work/core2.log" && break; sleep 0.2; done
 for p in 35201 36379 45201 46379 55201 56379; do wait_port $p; done
 
 # ---- measurements

@@ -38,6 +38,7 @@ public static class RouteMapLoader
         if (syntax.HasErrors)
             return new(null, syntax.Diagnostics.Where(d => d.Kind == DiagnosticMessageKind.Error)
                 .Select(d => new ConfigError(file, d.Span.Start.Line + 1, "", d.Message)).ToList());
+        if (ScatteredTableArrays(syntax, file) is { Count: > 0 } scattered) return new(null, scattered);
 
         var metadata = new TomlMetadataStore();
         TomlTable root;
@@ -159,6 +160,37 @@ public static class RouteMapLoader
         doc.Tables.OfType<TableArraySyntax>()
             .Where(t => t.Name is not null && Normalize(t.Name.ToString()) == key)
             .Select(t => t.Span.Start.Line + 1).ToList();
+
+    /// <summary>
+    /// Tomlyn 2.10.2 keeps only the last run of [[key]] blocks when another table comes between two of
+    /// them: the earlier elements would vanish without a word (found when a bench config lost an entry).
+    /// Such a file is refused, naming both places, until the reader is fixed.
+    /// </summary>
+    private static List<ConfigError> ScatteredTableArrays(DocumentSyntax doc, string file)
+    {
+        var errors = new List<ConfigError>();
+        var firstLine = new Dictionary<string, int>();
+        string? openArray = null;                  // the [[key]] whose elements the current table belongs to
+        (string Name, int Line)? lastOther = null; // the last table that closed it
+        foreach (var table in doc.Tables)
+        {
+            var name = table.Name is null ? "" : Normalize(table.Name.ToString());
+            var line = table.Span.Start.Line + 1;
+            if (openArray is not null && name.StartsWith(openArray + ".", StringComparison.Ordinal)) continue;   // part of the element
+            if (table is not TableArraySyntax)
+            {
+                (openArray, lastOther) = (null, (name, line));
+                continue;
+            }
+            if (name != openArray && firstLine.TryGetValue(name, out var first) && lastOther is { } other)
+                errors.Add(new ConfigError(file, line, name,
+                    $"this [[{name}]] is separated from the [[{name}]] at line {first} by [{other.Name}] at line {other.Line}; " +
+                    $"keep all [[{name}]] blocks together (the TOML reader would drop the earlier ones)"));
+            firstLine.TryAdd(name, line);
+            openArray = name;
+        }
+        return errors;
+    }
 
     private static string Normalize(string keyText) => new(keyText.Where(c => !char.IsWhiteSpace(c) && c != '"').ToArray());
 

@@ -35,6 +35,22 @@ public sealed class ConfigErrorSpec
     public void A_valid_small_file_loads() => Assert.True(RouteMapLoader.Load(Valid, "mesh.toml").IsValid);
 
     [Fact]
+    public void Entries_split_by_another_table_are_refused_with_both_places_rather_than_one_silently_dropped()
+    {
+        var errors = Errors(Valid + """
+
+            [services.t]
+            gateway = "b"
+            target = "127.0.0.1:6380"
+            [[entries]]
+            gateway = "a"
+            listen = "127.0.0.1:9001"
+            service = "t"
+            """);
+        Has(errors, 16, "entries", "separated from the [[entries]] at line 9 by [services.t] at line 13");
+    }
+
+    [Fact]
     public void A_file_with_many_mistakes_reports_each_with_its_line()
     {
         var errors = Errors("""
