@@ -134,7 +134,22 @@ paths=(
 )
 csv() { redis-benchmark -h 127.0.0.1 "$@" --csv 2>/dev/null; }
 field() { python3 -c "import csv,sys; rows=[r for r in csv.DictReader(sys.stdin) if r['test']=='$1']; print(rows[0]['$2'] if rows else 'nan')"; }
-gbits() { python3 -c "import json,sys; print(round(json.load(sys.stdin)['end']['sum_received']['bits_per_second']/1e9,2))"; }
+# iperf3's server takes one test at a time and may still be closing the last one: retry, then record nan
+iperf() {
+  local port=$1; shift
+  for attempt in 1 2 3; do
+    r=$(iperf3 -c 127.0.0.1 -p "$port" "$@" -J | gbits || true)
+    [ "$r" != nan ] && { echo "$r"; return; }
+    sleep 2
+  done
+  echo nan
+}
+# an iperf3 failure is reported on stderr and recorded as nan: one broken path must not end the run
+gbits() { python3 -c "
+import json,sys
+r=json.load(sys.stdin)
+if 'error' in r: print('iperf3:', r['error'], file=sys.stderr); print('nan')
+else: print(round(r['end']['sum_received']['bits_per_second']/1e9,2))"; }
 
 out="$results/raw-$(date -u +%Y%m%dT%H%M%SZ).tsv"
 printf "round\tpath\tiperf1_gbit\tiperf4_gbit\tget_rps_c50\tp50_ms_c1\tp99_ms_c1\tconn_per_s\tidle_flows\trss_before_kib\trss_holding_kib\tkib_per_flow\n" >"$out"
@@ -142,8 +157,8 @@ for round in $(seq 1 "$rounds"); do
   for spec in "${paths[@]}"; do
     IFS='|' read -r name ip rp rx <<<"$spec"
     echo "round $round: $name" >&2
-    i1=$(iperf3 -c 127.0.0.1 -p "$ip" -t 5 -J | gbits)
-    i4=$(iperf3 -c 127.0.0.1 -p "$ip" -t 5 -P 4 -J | gbits)
+    i1=$(iperf "$ip" -t 5)
+    i4=$(iperf "$ip" -t 5 -P 4)
     get=$(csv -p "$rp" -t ping_inline,set,get -c 50 -n 200000 | field GET rps)
     lat=$(csv -p "$rp" -t get -c 1 -n 20000)
     p50=$(field GET p50_latency_ms <<<"$lat"); p99=$(field GET p99_latency_ms <<<"$lat")

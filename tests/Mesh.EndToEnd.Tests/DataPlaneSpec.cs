@@ -71,30 +71,60 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
         return (Convert.ToHexString(sentHash.GetHashAndReset()), Convert.ToHexString(receivedHash.GetHashAndReset()), received);
     }
 
-    [Fact]
-    public async Task Two_hundred_fifty_six_MiB_of_random_bytes_come_back_identical_core_to_edge()
+    /// <summary>A round trip must bring back every byte, unchanged; on failure, say what the gateways logged.</summary>
+    private async Task AssertComesBackWhole(int entry, long size)
     {
-        var (sent, received, bytes) = await RoundTrip(Mesh.EchoEntry, 256L << 20);
-        Assert.True(bytes == 256L << 20, $"{bytes} bytes came back; gateway warnings:\n{Mesh.Warnings()}");
+        var (sent, received, bytes) = await RoundTrip(entry, size);
+        Assert.True(bytes == size, $"{bytes} of {size} bytes came back; gateway warnings:\n{Mesh.Warnings()}");
         Assert.Equal(sent, received);
     }
 
     [Fact]
-    public async Task Bytes_come_back_identical_edge_to_core()
+    public Task Two_hundred_fifty_six_MiB_of_random_bytes_come_back_identical_core_to_edge() => AssertComesBackWhole(Mesh.EchoEntry, 256L << 20);
+
+    [Fact]
+    public Task Bytes_come_back_identical_edge_to_core() => AssertComesBackWhole(Mesh.Echo2Entry, 32L << 20);
+
+    [Fact]
+    public Task Bytes_come_back_identical_between_two_edges_through_a_core_relay() => AssertComesBackWhole(Mesh.Echo3Entry, 32L << 20);
+
+    [Fact]
+    public async Task A_relay_refuses_an_open_frame_whose_hop_budget_is_spent_or_whose_service_it_does_not_know()
     {
-        var (sent, received, bytes) = await RoundTrip(Mesh.Echo2Entry, 32L << 20);
-        Assert.True(bytes == 32L << 20, $"{bytes} bytes came back; gateway warnings:\n{Mesh.Warnings()}");
-        Assert.Equal(sent, received);
+        Assert.Equal(RefuseReason.HopBudgetExhausted, (await OpenOnCore1("echo", "edge1", hopBudget: 1)).Reason);
+        var unknown = await OpenOnCore1("nosuch", "edge1", hopBudget: 8);
+        Assert.Equal(RefuseReason.UnknownService, unknown.Reason);
+        Assert.Contains("knows no service 'nosuch' owned by edge1", unknown.Message);
+    }
+
+    /// <summary>Sends an open frame to core1 as a gateway would, for a service owned elsewhere, and returns the refusal.</summary>
+    private async Task<Refuse> OpenOnCore1(string service, string destination, byte hopBudget)
+    {
+        var flags = await Mesh.Certificates.FlagsFor("probe");
+        var identity = MeshIdentity.Load(flags[1], flags[3], flags[5]);
+        var link = await LinkHandshake.DialAsync(identity, "core1", new IPEndPoint(IPAddress.Loopback, Mesh.Link1), TimeSpan.FromSeconds(5), default);
+        await using (link)
+        {
+            var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), service, destination, hopBudget, "127.0.0.1:1");
+            var result = await new LinkRegistry((_, _) => { }).ClaimFreshAsync(link, open, TimeSpan.FromSeconds(10), default);
+            Assert.True(result.Status == ClaimStatus.Refused, $"{result.Status}: {result.Error}");
+            return result.Refusal!;
+        }
     }
 
     [Fact]
-    public async Task Flows_one_after_another_both_ways_on_reused_connections_all_come_back_whole()
+    public async Task Flows_one_after_another_every_way_on_reused_connections_all_come_back_whole()
     {
         // Each flow ends cleanly on its link, so the next one runs on the same connections: a flow whose
         // end was misread would leave bytes behind and corrupt the next (this once lost 1 flow in ~40).
         for (var i = 0; i < 40; i++)
         {
-            var (entry, direction) = i % 2 == 0 ? (Mesh.Echo2Entry, "edge to core") : (Mesh.EchoEntry, "core to edge");
+            var (entry, direction) = (i % 3) switch
+            {
+                0 => (Mesh.Echo2Entry, "edge to core"),
+                1 => (Mesh.EchoEntry, "core to edge"),
+                _ => (Mesh.Echo3Entry, "edge to edge"),
+            };
             var (sent, received, bytes) = await RoundTrip(entry, 4L << 20);
             Assert.True(bytes == 4L << 20 && sent == received,
                 $"flow {i} ({direction}): {bytes} bytes came back, {(sent == received ? "same" : "different")} hash; gateway warnings:\n{Mesh.Warnings()}");

@@ -3,9 +3,10 @@ namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
 /// A mesh of real processes on loopback, built as an operator would: certificates from `mesh`, then
-/// core1 and core2 (both may host the director) and edge1 (no --listen: it only dials out).
+/// core1 and core2 (both may host the director), edge1 and edge2 (no --listen: they only dial out).
 /// Entries: core1 publishes echo (owned by edge1) and down (owned by core2, nothing listening);
-/// edge1 publishes echo2 (the same echo service, owned by core2).
+/// edge1 publishes echo2 (the same echo service, owned by core2) and echo3 (owned by edge2: two edges
+/// meet through a core relay).
 /// </summary>
 public sealed class TestMesh : IAsyncDisposable
 {
@@ -19,6 +20,7 @@ public sealed class TestMesh : IAsyncDisposable
     public NodeProcess Core1 { get; private set; } = null!;
     public NodeProcess Core2 { get; private set; } = null!;
     public NodeProcess Edge1 { get; private set; } = null!;
+    public NodeProcess Edge2 { get; private set; } = null!;
     public int Link1 { get; } = FreePorts.Next();
     public int Link2 { get; } = FreePorts.Next();
     /// <summary>core1's entry for echo, which edge1 owns (core -> edge through the edge's pool).</summary>
@@ -27,6 +29,8 @@ public sealed class TestMesh : IAsyncDisposable
     public int DownEntry { get; } = FreePorts.Next();
     /// <summary>edge1's entry for echo2, which core2 owns (edge -> core).</summary>
     public int Echo2Entry { get; } = FreePorts.Next();
+    /// <summary>edge1's entry for echo3, which edge2 owns (edge -> core relay -> edge).</summary>
+    public int Echo3Entry { get; } = FreePorts.Next();
 
     public async Task StartAsync(int echoPort, int downPort)
     {
@@ -40,11 +44,15 @@ public sealed class TestMesh : IAsyncDisposable
             [gateways.core2]
             links = ["127.0.0.1:{{Link2}}"]
             [gateways.edge1]
+            [gateways.edge2]
             [services.echo]
             gateway = "edge1"
             target = "127.0.0.1:{{echoPort}}"
             [services.echo2]
             gateway = "core2"
+            target = "127.0.0.1:{{echoPort}}"
+            [services.echo3]
+            gateway = "edge2"
             target = "127.0.0.1:{{echoPort}}"
             [services.down]
             gateway = "core2"
@@ -65,12 +73,17 @@ public sealed class TestMesh : IAsyncDisposable
             gateway = "edge1"
             listen = "127.0.0.1:{{Echo2Entry}}"
             service = "echo2"
+            [[entries]]
+            gateway = "edge1"
+            listen = "127.0.0.1:{{Echo3Entry}}"
+            service = "echo3"
             """);
         var (p1, p2) = (FreePorts.Next(), FreePorts.Next());
         var join = $"127.0.0.1:{p1},127.0.0.1:{p2}";
         Core1 = await Start("core1", "--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config);
         Core2 = await Start("core2", "--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config);
         Edge1 = await Start("edge1", "--join", join);
+        Edge2 = await Start("edge2", "--join", join);
     }
 
     /// <summary>Waits until flows can start: the entries listen and the links are warm.</summary>
@@ -80,7 +93,9 @@ public sealed class TestMesh : IAsyncDisposable
         Core2.WaitForLineAsync(l => l.Contains("gateway core2: route table"), Ready),
         Edge1.WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
         Edge1.WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
-        Edge1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{Echo2Entry} for echo2: listening"), Ready));
+        Edge1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{Echo2Entry} for echo2: listening"), Ready),
+        Edge2.WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
+        Edge2.WaitForLineAsync(l => l.Contains("gateway edge2: route table"), Ready));
 
     /// <summary>Every warning or error the gateways logged, for assertion messages.</summary>
     public string Warnings() => string.Join("\n", _nodes.SelectMany(n => n.Output.Split('\n')

@@ -43,7 +43,8 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
         [new OwnedService("echo", $"127.0.0.1:{_echo.Port}", new CheckSpec("tcp", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), 2, 3, null))],
         [new GatewayInfo("gw", true, ["127.0.0.1:1"]), new GatewayInfo("other", true, [$"127.0.0.1:{FreePorts.Next()}"])],
         [new ServiceInfo("echo", "gw"), new ServiceInfo("remote", "other")],
-        new FlowSettings(PoolSize: 0, FlowIdleTimeout: TimeSpan.FromHours(1), DialTimeout: TimeSpan.FromSeconds(2)));
+        new FlowSettings(PoolSize: 0, FlowIdleTimeout: TimeSpan.FromHours(1), DialTimeout: TimeSpan.FromSeconds(2)),
+        [new NextHop("other", "other")]);
 
 
     private static async Task<string> Echo(Socket s, string text)

@@ -18,12 +18,15 @@ public sealed record CheckSpec(string Kind, TimeSpan Interval, TimeSpan Timeout,
 /// <summary>A service this gateway owns: it dials <paramref name="Target"/> when a flow arrives.</summary>
 public sealed record OwnedService(string Name, string Target, CheckSpec Check);
 
+/// <summary>To reach <paramref name="Destination"/>, open the flow on a link to <paramref name="Via"/> (itself, when direct).</summary>
+public sealed record NextHop(string Destination, string Via);
+
 /// <summary>Mesh-wide data-plane settings (see docs/config.md, [mesh]).</summary>
 public sealed record FlowSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSpan DialTimeout);
 
 /// <summary>
-/// What one gateway needs from the director: the entries it listens on, the services it owns, and what
-/// it knows of the others. <paramref name="Declared"/> is false when the config does not name the gateway.
+/// What one gateway needs from the director: the entries it listens on, the services it owns, what
+/// it knows of the others, and the next hop towards each gateway it can reach (direct or through relays). <paramref name="Declared"/> is false when the config does not name the gateway.
 /// </summary>
 public sealed record RouteTable(
     long Version,
@@ -34,8 +37,12 @@ public sealed record RouteTable(
     IReadOnlyList<OwnedService> Owned,
     IReadOnlyList<GatewayInfo> Gateways,
     IReadOnlyList<ServiceInfo> Services,
-    FlowSettings Flows) : IRoutingMessage
+    FlowSettings Flows,
+    IReadOnlyList<NextHop> NextHops) : IRoutingMessage
 {
+    /// <summary>The gateway to open a flow towards <paramref name="destination"/> on, or null if there is no path.</summary>
+    public string? Via(string destination) => NextHops.FirstOrDefault(h => h.Destination == destination)?.Via;
+
     public string Summary =>
         $"route table v{Version}: listening on {Count(Entries.Count, "entry", "entries")}, owning {Count(Owned.Count, "service", "services")}";
 

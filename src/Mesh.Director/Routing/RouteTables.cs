@@ -19,7 +19,9 @@ public static class RouteTables
             .Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check)))
             .ToArray();
         var flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
-        return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services, flows);
+        var hops = Paths.NextHops(gateway, Paths.Declared(gateways.Select(g => (g.Name, g.IsCore))))
+            .Select(h => new NextHop(h.Key, h.Value)).ToArray();
+        return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services, flows, hops);
     }
 
     private static CheckSpec ToSpec(HealthCheck c) =>

@@ -41,27 +41,37 @@ public static class ClientFlow
         FlowContext ctx, CancellationToken ct)
     {
         var owner = table.Gateways.FirstOrDefault(g => g.Name == service.Owner);
-        var self = table.Gateways.FirstOrDefault(g => g.Name == ctx.Self);
         if (owner is null) return FlowOutcome.Refused($"no route to {service.Owner}: not in the route table");
-        if (!owner.IsCore && self is { IsCore: false })
-            return FlowOutcome.Refused($"no route to {owner.Name}: both are edge gateways and relaying is not built yet");
+        if (table.Via(owner.Name) is not { } via || table.Gateways.FirstOrDefault(g => g.Name == via) is not { } next)
+            return FlowOutcome.Refused($"no route to {owner.Name}: no working path in the route table");
 
         var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), service.Name, owner.Name, FlowContext.DefaultHopBudget,
             client.RemoteEndPoint?.ToString() ?? "?");
-        var answerTimeout = table.Flows.DialTimeout + TimeSpan.FromSeconds(5);
-        var (link, result) = await ctx.Links.Pool(owner.Name).ClaimAsync(open,
-            owner.IsCore ? TimeSpan.Zero : FlowContext.EdgePoolWait, answerTimeout, ct);
-        if (link is null && owner.IsCore) (link, result) = await DialFreshAsync(owner, open, answerTimeout, ctx, ct);
-        if (link is null) return FlowOutcome.Failed($"no link to {owner.Name}: {result.Error}");
+        var (link, result) = await ClaimTowardsAsync(next, open, table, ctx, ct);
+        if (link is null) return FlowOutcome.Failed($"no link to {next.Name}: {result.Error}");
         if (result.Status == ClaimStatus.Refused)
         {
             await ctx.ReleaseLinkAsync(link, reusable: true);
-            return FlowOutcome.Refused($"{owner.Name} refused: {result.Refusal!.Reason}: {result.Refusal.Message}");
+            return FlowOutcome.Refused($"{next.Name} refused: {result.Refusal!.Reason}: {result.Refusal.Message}");
         }
         var pumped = await LinkPump.RunAsync(clientStream, link.Stream, atEntry: true, table.Flows.FlowIdleTimeout, ct,
-            "the client", $"the link to {owner.Name}");
+            "the client", $"the link to {next.Name}");
         await ctx.ReleaseLinkAsync(link, pumped.LinkReusable);
         return Pumped(pumped);
+    }
+
+    /// <summary>
+    /// Claims a connection to the next hop: an idle pooled one; towards a core gateway, a fresh one if
+    /// none is idle; towards an edge (which only dials out), waits a little for its pool to refill.
+    /// </summary>
+    internal static async Task<(LinkConnection?, ClaimResult)> ClaimTowardsAsync(GatewayInfo next, Open open, RouteTable table,
+        FlowContext ctx, CancellationToken ct)
+    {
+        var answerTimeout = table.Flows.DialTimeout + TimeSpan.FromSeconds(5);
+        var (link, result) = await ctx.Links.Pool(next.Name).ClaimAsync(open,
+            next.IsCore ? TimeSpan.Zero : FlowContext.EdgePoolWait, answerTimeout, ct);
+        if (link is null && next.IsCore) (link, result) = await DialFreshAsync(next, open, answerTimeout, ctx, ct);
+        return (link, result);
     }
 
     /// <summary>No idle link to a core gateway: dial one for this flow rather than fail it.</summary>

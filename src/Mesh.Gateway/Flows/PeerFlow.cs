@@ -6,8 +6,8 @@ using Mesh.Transport.Protocol;
 namespace Mesh.Gateway.Flows;
 
 /// <summary>
-/// A flow a peer opened on one of our links: this gateway owns the service, so it dials the target,
-/// answers Accept (or a typed Refuse), and pumps. The link goes back to the pool if the flow ended cleanly.
+/// A flow a peer opened on one of our links: if this gateway owns the service, it dials the target,
+/// answers Accept (or a typed Refuse), and pumps; otherwise it relays the flow (<see cref="RelayFlow"/>). The link goes back to the pool if the flow ended cleanly.
 /// </summary>
 public static class PeerFlow
 {
@@ -16,9 +16,12 @@ public static class PeerFlow
         var reusable = false;
         try
         {
-            var table = ctx.Routes.Current;
             if (open.Destination != ctx.Self)
-                return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} is not {open.Destination} and relaying is not built yet");
+            {
+                (var relayed, reusable) = await RelayFlow.RunAsync(link, open, ctx, ct);
+                return relayed;
+            }
+            var table = ctx.Routes.Current;
             if (open.HopBudget == 0)
                 return await RefuseAsync(RefuseReason.HopBudgetExhausted, "hop budget exhausted");
             if (table is null)
@@ -49,7 +52,7 @@ public static class PeerFlow
         }
     }
 
-    private static async Task<bool> TryWriteAsync(LinkConnection link, Frame frame)
+    internal static async Task<bool> TryWriteAsync(LinkConnection link, Frame frame)
     {
         try
         {

@@ -1,0 +1,47 @@
+using Mesh.Transport.Flows;
+using Mesh.Transport.Links;
+using Mesh.Transport.Protocol;
+
+namespace Mesh.Gateway.Flows;
+
+/// <summary>
+/// An open frame for another gateway: pass it to the next hop on the route table's path, with one hop
+/// less in its budget, relay the answer back, and splice the two links (frames pass through unchanged).
+/// </summary>
+public static class RelayFlow
+{
+    /// <returns>how the flow ended, and whether the link it arrived on may carry another flow</returns>
+    public static async Task<(FlowOutcome Outcome, bool FromReusable)> RunAsync(LinkConnection from, Open open, FlowContext ctx, CancellationToken ct)
+    {
+        var table = ctx.Routes.Current;
+        if (table is null) return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
+        if (open.HopBudget <= 1) return await RefuseAsync(RefuseReason.HopBudgetExhausted, $"hop budget exhausted at {ctx.Self} on the way to {open.Destination}");
+        if (!table.Services.Any(s => s.Name == open.Service && s.Owner == open.Destination))
+            return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} knows no service '{open.Service}' owned by {open.Destination}");
+        if (table.Via(open.Destination) is not { } via || table.Gateways.FirstOrDefault(g => g.Name == via) is not { } next)
+            return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no path to {open.Destination}");
+
+        var forwarded = open with { HopBudget = (byte)(open.HopBudget - 1) };
+        var (to, result) = await ClientFlow.ClaimTowardsAsync(next, forwarded, table, ctx, ct);
+        if (to is null) return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no link to {via}: {result.Error}");
+        if (result.Status == ClaimStatus.Refused)
+        {
+            await ctx.ReleaseLinkAsync(to, reusable: true);
+            return await RefuseAsync(result.Refusal!.Reason, result.Refusal.Message);   // the owner's own words
+        }
+        if (!await PeerFlow.TryWriteAsync(from, new Accept(open.FlowId)))
+        {
+            await to.DisposeAsync();   // the owner then fails its side of the flow
+            return (FlowOutcome.Failed($"link to {from.Peer} lost before the flow started"), false);
+        }
+        var relayed = await RelayPump.RunAsync(from.Stream, to.Stream, ct, $"the link from {from.Peer}", $"the link to {via}");
+        await ctx.ReleaseLinkAsync(to, relayed.OwnerSideReusable);
+        return (ClientFlow.Pumped(relayed.Pump), relayed.EntrySideReusable);
+
+        async Task<(FlowOutcome, bool)> RefuseAsync(RefuseReason reason, string message)
+        {
+            var clean = await PeerFlow.TryWriteAsync(from, new Refuse(open.FlowId, reason, message));
+            return (FlowOutcome.Refused($"{reason}: {message}"), clean);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using CsCheck;
+using Mesh.Director.Routing;
+
+namespace Mesh.ControlPlane.Tests;
+
+/// <summary>Path computation on its own: what a gateway forwarding hop by hop relies on.</summary>
+public sealed class PathsSpec
+{
+    /// <summary>A random link graph over gateways g0..g(n-1), with positive costs.</summary>
+    private static readonly Gen<(int N, LinkEdge[] Links)> Graphs =
+        from n in Gen.Int[2, 12]
+        from links in Gen.Select(Gen.Int[0, n - 1], Gen.Int[0, n - 1], Gen.Int[1, 50], (a, b, c) => new LinkEdge($"g{a}", $"g{b}", c)).Array[0, 30]
+        select (n, links);
+
+    private static HashSet<string> Reachable(string from, LinkEdge[] links)
+    {
+        var seen = new HashSet<string> { from };
+        var frontier = new Queue<string>([from]);
+        while (frontier.TryDequeue(out var at))
+            foreach (var l in links)
+                foreach (var next in l.A == at ? [l.B] : l.B == at ? new[] { l.A } : [])
+                    if (seen.Add(next)) frontier.Enqueue(next);
+        return seen;
+    }
+
+    [Fact]
+    public void A_path_is_found_exactly_when_the_links_connect_the_two_gateways() =>
+        Graphs.Sample(g =>
+        {
+            for (var s = 0; s < g.N; s++)
+            {
+                var hops = Paths.NextHops($"g{s}", g.Links);
+                var reachable = Reachable($"g{s}", g.Links);
+                for (var d = 0; d < g.N; d++)
+                    if (d != s && hops.ContainsKey($"g{d}") != reachable.Contains($"g{d}")) return false;
+            }
+            return true;
+        });
+
+    [Fact]
+    public void Following_next_hops_gateway_by_gateway_reaches_the_destination_without_a_loop() =>
+        Graphs.Sample(g =>
+        {
+            var tables = Enumerable.Range(0, g.N).ToDictionary(i => $"g{i}", i => Paths.NextHops($"g{i}", g.Links));
+            foreach (var (source, table) in tables)
+                foreach (var destination in table.Keys)
+                {
+                    var (at, steps) = (source, 0);
+                    while (at != destination)
+                    {
+                        var next = tables[at][destination];
+                        Assert.Contains(g.Links, l => (l.A == at && l.B == next) || (l.B == at && l.A == next));   // only over real links
+                        at = next;
+                        if (++steps >= g.N) return false;   // visited more gateways than exist: a loop
+                    }
+                }
+            return true;
+        });
+
+    [Fact]
+    public void The_cheapest_path_wins_and_a_direct_link_is_used_when_it_is_cheapest()
+    {
+        LinkEdge[] links = [new("a", "b", 10), new("a", "c", 1), new("c", "b", 1), new("b", "d", 1)];
+        var hops = Paths.NextHops("a", links);
+        Assert.Equal("c", hops["b"]);   // 2 via c beats 10 direct
+        Assert.Equal("c", hops["d"]);
+        Assert.Equal("b", Paths.NextHops("a", [new("a", "b", 1), new("a", "c", 1), new("c", "b", 1)])["b"]);
+    }
+
+    [Fact]
+    public void Without_link_tests_every_gateway_links_to_every_core_and_two_edges_meet_through_a_core()
+    {
+        var declared = Paths.Declared([("core1", true), ("core2", true), ("edge1", false), ("edge2", false)]).ToArray();
+        Assert.DoesNotContain(declared, l => l.A.StartsWith("edge") && l.B.StartsWith("edge"));
+        Assert.Equal(5, declared.Length);   // core1-core2, and each edge with each core
+        var fromEdge1 = Paths.NextHops("edge1", declared);
+        Assert.Equal("core1", fromEdge1["edge2"]);   // equal paths: the first core by name, the same on every director
+        Assert.Equal("core2", fromEdge1["core2"]);
+    }
+}
