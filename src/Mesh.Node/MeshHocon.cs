@@ -12,17 +12,21 @@ public static class MeshHocon
     public const string CoreRole = "core";
     public const string DirectorRole = "director";
 
-    public static AkkaConfig For(NodeOptions o)
+    /// <param name="tls">remoting over TLS with the mesh certificates (RemotingTls); off only for in-process tests</param>
+    public static AkkaConfig For(NodeOptions o, bool tls = true)
     {
-        var own = o.IsCore ? CoreSettings(o) : EdgeSettings(o);
+        var own = (o.IsCore ? CoreSettings(o, tls) : EdgeSettings(o)) + $"\nakka.remote.dot-netty.tcp.enable-ssl = {(tls ? "on" : "off")}";
         return ConfigurationFactory.ParseString(own)
             .WithFallback(Embedded(o.IsCore ? "core.conf" : "edge.conf"))
             .WithFallback(Embedded("mesh.conf"));
     }
 
-    public static string SeedAddress(HostPort seed) => $"akka.tcp://{ActorPaths.SystemName}@{seed.Host}:{seed.Port}";
+    /// <summary>A cluster member's address: with TLS on, Akka's scheme is akka.ssl.tcp.</summary>
+    public static string SeedAddress(HostPort seed, bool tls) => $"{Scheme(tls)}://{ActorPaths.SystemName}@{seed.Host}:{seed.Port}";
 
-    private static string CoreSettings(NodeOptions o)
+    public static string Scheme(bool tls) => tls ? "akka.ssl.tcp" : "akka.tcp";
+
+    private static string CoreSettings(NodeOptions o, bool tls)
     {
         var self = new HostPort(o.Listen!.Host, o.EffectiveClusterPort);
         var seeds = o.Join.Count > 0 ? o.Join : [self];
@@ -33,7 +37,7 @@ public static class MeshHocon
               public-hostname = "{{o.Listen.Host}}"
               port = {{o.EffectiveClusterPort}}
             }
-            akka.cluster.seed-nodes = [{{string.Join(", ", seeds.Select(s => $"\"{SeedAddress(s)}\""))}}]
+            akka.cluster.seed-nodes = [{{string.Join(", ", seeds.Select(s => $"\"{SeedAddress(s, tls)}\""))}}]
             akka.cluster.roles = {{roles}}
             """;
     }

@@ -42,9 +42,10 @@ public static class MeshNode
             new SingletonProxyChannel(proxy), mediator), ActorPaths.GatewayName);
     }
 
+    /// <remarks>With an identity (a data plane), remoting runs over TLS, so the receptionist is at akka.ssl.tcp.</remarks>
     private static IActorRef StartEdge(ActorSystem system, NodeOptions o, DataPlaneSettings? dataPlane)
     {
-        var contacts = o.Join.Select(j => ActorPath.Parse($"{MeshHocon.SeedAddress(j)}/system/receptionist")).ToImmutableHashSet();
+        var contacts = o.Join.Select(j => ActorPath.Parse($"{MeshHocon.SeedAddress(j, tls: dataPlane is not null)}/system/receptionist")).ToImmutableHashSet();
         var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(contacts)), "director-client");
         return system.ActorOf(GatewayActor.Props(GatewaySettings.Edge(o.Name) with { DataPlane = dataPlane },
             new ClusterClientChannel(client), mediator: null), ActorPaths.GatewayName);
@@ -61,7 +62,11 @@ public static class MeshNode
         while (!stop.IsCancellationRequested)
         {
             ActorSystem system;
-            try { system = ActorSystem.Create(ActorPaths.SystemName, MeshHocon.For(o)); }
+            try
+            {
+                system = ActorSystem.Create(ActorPaths.SystemName,
+                    BootstrapSetup.Create().WithConfig(MeshHocon.For(o, tls: true)).And(RemotingTls.Setup(identity)));
+            }
             catch (Exception e)
             {   // e.g. the port is still held by a dying process: retry, do not exit
                 say($"cannot start the actor system: {e.GetBaseException().Message}; retrying in {backoff.TotalSeconds:0}s");

@@ -79,7 +79,7 @@ public sealed class TestMesh : IAsyncDisposable
 
     private (ActorSystem, IActorRef) Start(NodeOptions o)
     {
-        var system = ActorSystem.Create("mesh", MeshHocon.For(o));
+        var system = ActorSystem.Create("mesh", MeshHocon.For(o, tls: false));   // in-process, no certificates: remoting TLS is tested with real processes
         var node = (system, MeshNode.Start(system, o, identity: null));   // control plane only
         Nodes[o.Name] = node;
         return node;

@@ -183,6 +183,23 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
     }
 
     [Fact]
+    public async Task A_node_whose_certificate_is_from_another_ca_cannot_join_the_cluster()
+    {
+        var rogueDir = Path.Combine(Mesh.Certificates.Dir, "intruder");
+        Assert.Equal(0, (await NodeProcess.RunCliAsync("ca", "init", "--out", Path.Combine(rogueDir, "ca"), "--mesh", "e2e")).ExitCode);
+        Assert.Equal(0, (await NodeProcess.RunCliAsync("cert", "issue", "edge9", "--ca", Path.Combine(rogueDir, "ca"), "--out", rogueDir)).ExitCode);
+        await using var intruder = NodeProcess.Start("edge9", Mesh.Dir, "--name", "edge9", "--join", Mesh.Join,
+            "--cert", Path.Combine(rogueDir, "edge9.crt"), "--key", Path.Combine(rogueDir, "edge9.key"), "--ca", Path.Combine(rogueDir, "ca", "ca.crt"));
+
+        // The core gateways turn it away at the TLS handshake of the cluster port, and say why.
+        var refused = await Task.WhenAny(
+            Mesh.Core1.WaitForLineAsync(l => l.Contains("is not from this mesh's CA"), TimeSpan.FromSeconds(30)),
+            Mesh.Core2.WaitForLineAsync(l => l.Contains("is not from this mesh's CA"), TimeSpan.FromSeconds(30)));
+        Assert.Contains("edge9", await refused);
+        Assert.DoesNotContain("route table", intruder.Output);   // it never reached the director
+    }
+
+    [Fact]
     public async Task Peers_with_a_foreign_certificate_or_plaintext_are_rejected_and_flows_go_on()
     {
         var rogueDir = Path.Combine(Mesh.Certificates.Dir, "rogue");

@@ -21,6 +21,9 @@ public sealed class TestMesh : IAsyncDisposable
     public NodeProcess Core2 { get; private set; } = null!;
     public NodeProcess Edge1 { get; private set; } = null!;
     public NodeProcess Edge2 { get; private set; } = null!;
+    /// <summary>The --join value: the core gateways' cluster addresses.</summary>
+    public string Join { get; private set; } = "";
+    public string Dir => _dir;
     public int Link1 { get; } = FreePorts.Next();
     public int Link2 { get; } = FreePorts.Next();
     /// <summary>core1's entry for echo, which edge1 owns (core -> edge through the edge's pool).</summary>
@@ -79,7 +82,7 @@ public sealed class TestMesh : IAsyncDisposable
             service = "echo3"
             """);
         var (p1, p2) = (FreePorts.Next(), FreePorts.Next());
-        var join = $"127.0.0.1:{p1},127.0.0.1:{p2}";
+        var join = Join = $"127.0.0.1:{p1},127.0.0.1:{p2}";
         Core1 = await Start("core1", "--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config);
         Core2 = await Start("core2", "--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config);
         Edge1 = await Start("edge1", "--join", join);
