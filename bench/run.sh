@@ -83,11 +83,12 @@ wait_port 2222
 bg ssh -N -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$work/userkey" -p 2222 \
   -L 45201:127.0.0.1:$IPERF -L 46379:127.0.0.1:$REDIS root@127.0.0.1
 
-# ---- Mesh: the entry on core1, the services owned by core2, over a TLS link
+# ---- Mesh: the entry on core1, the services owned by core2, over a TLS link; and relayed: the entry on
+# edge1, the services owned by edge2, through core1 (two edges only dial out, so they meet at a core)
 dotnet build src/Mesh.Node -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 dotnet build src/Mesh.Cli -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 dotnet "$work/bin/mesh.dll" ca init --out "$work/pki" --mesh bench >/dev/null
-for n in core1 core2; do dotnet "$work/bin/mesh.dll" cert issue $n --ca "$work/pki" --out "$work/pki" >/dev/null; done
+for n in core1 core2 edge1 edge2; do dotnet "$work/bin/mesh.dll" cert issue $n --ca "$work/pki" --out "$work/pki" >/dev/null; done
 cat >"$work/mesh.toml" <<CONF
 [mesh]
 name = "bench"
@@ -96,6 +97,14 @@ pool_size = 16
 links = ["127.0.0.1:57441"]
 [gateways.core2]
 links = ["127.0.0.1:57442"]
+[gateways.edge1]
+[gateways.edge2]
+[services.iperf-relayed]
+gateway = "edge2"
+target = "127.0.0.1:$IPERF"
+[services.redis-relayed]
+gateway = "edge2"
+target = "127.0.0.1:$REDIS"
 [services.iperf]
 gateway = "core2"
 target = "127.0.0.1:$IPERF"
@@ -110,6 +119,14 @@ service = "iperf"
 gateway = "core1"
 listen = "127.0.0.1:56379"
 service = "redis"
+[[entries]]
+gateway = "edge1"
+listen = "127.0.0.1:58201"
+service = "iperf-relayed"
+[[entries]]
+gateway = "edge1"
+listen = "127.0.0.1:58379"
+service = "redis-relayed"
 CONF
 join=127.0.0.1:54061,127.0.0.1:54062
 for i in 1 2; do
@@ -119,9 +136,15 @@ for i in 1 2; do
      >"$work/core$i.log" 2>&1 &
   pids+=($!)
 done
+for i in 1 2; do
+  (cd "$work" && exec dotnet "$work/bin/Mesh.Node.dll" --name edge$i --join $join \
+     --cert "$work/pki/edge$i.crt" --key "$work/pki/edge$i.key" --ca "$work/pki/ca.crt") >"$work/edge$i.log" 2>&1 &
+  pids+=($!)
+done
 for _ in $(seq 1 300); do grep -q "link to core2 up" "$work/core1.log" 2>/dev/null && grep -q "entry 127.0.0.1:56379" "$work/core1.log" \
-  && grep -q "gateway core2: route table" "$work/core2.log" && break; sleep 0.2; done
-for p in 35201 36379 45201 46379 55201 56379; do wait_port $p; done
+  && grep -q "gateway core2: route table" "$work/core2.log" && grep -q "link to core1 up" "$work/edge2.log" 2>/dev/null \
+  && grep -q "gateway edge2: route table" "$work/edge2.log" && break; sleep 0.2; done
+for p in 35201 36379 45201 46379 55201 56379 58201 58379; do wait_port $p; done
 
 # ---- measurements
 # path name | iperf port | redis port | processes whose memory is the path's (regex on command lines)
@@ -130,7 +153,8 @@ paths=(
   "socat|25201|26379|^socat TCP-LISTEN:26379"
   "stunnel pair|35201|36379|^stunnel4 "
   "ssh -L|45201|46379|^ssh -N|^sshd: root"
-  "Mesh|55201|56379|Mesh.Node.dll"
+  "Mesh|55201|56379|Mesh.Node.dll --name core[12] "
+  "Mesh relayed|58201|58379|Mesh.Node.dll --name (edge1|core1|edge2) "
 )
 csv() { redis-benchmark -h 127.0.0.1 "$@" --csv 2>/dev/null; }
 field() { python3 -c "import csv,sys; rows=[r for r in csv.DictReader(sys.stdin) if r['test']=='$1']; print(rows[0]['$2'] if rows else 'nan')"; }

@@ -52,7 +52,8 @@ public static class ClientFlow
         if (result.Status == ClaimStatus.Refused)
         {
             await ctx.ReleaseLinkAsync(link, reusable: true);
-            return FlowOutcome.Refused($"{next.Name} refused: {result.Refusal!.Reason}: {result.Refusal.Message}");
+            // the message names the gateway that refused (the owner, or a relay on the way)
+            return FlowOutcome.Refused($"{result.Refusal!.Reason}: {result.Refusal.Message}{(next.Name == owner.Name ? "" : $" (through {next.Name})")}");
         }
         var pumped = await LinkPump.RunAsync(clientStream, link.Stream, atEntry: true, table.Flows.FlowIdleTimeout, ct,
             "the client", $"the link to {next.Name}");

@@ -31,7 +31,7 @@ public static class PeerFlow
                 return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} owns no service '{open.Service}'");
 
             var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);
-            if (socket is null) return await RefuseAsync(RefuseReason.ServiceUnreachable, $"{open.Service}: {error}");
+            if (socket is null) return await RefuseAsync(RefuseReason.ServiceUnreachable, $"{ctx.Self} cannot reach {open.Service} at {owned.Target}: {error}");
             await using var service = new NetworkStream(socket, ownsSocket: true);
             if (!await TryWriteAsync(link, new Accept(open.FlowId)))
                 return FlowOutcome.Failed($"link to {link.Peer} lost before the flow started");
