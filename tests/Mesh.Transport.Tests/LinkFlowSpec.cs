@@ -40,7 +40,7 @@ public sealed class LinkFlowSpec : IAsyncLifetime
     /// <summary>One flow: the entry's and the owner's link connection, each pumped against a socket pair.</summary>
     private sealed record Flow(LinkConnection AtA, LinkConnection AtB, Socket Client, Socket Service, Task<PumpOutcome> Entry, Task<PumpOutcome> Owner);
 
-    private async Task<Flow> StartFlow()
+    private async Task<Flow> StartFlow(TimeSpan? entryIdleTimeout = null)
     {
         var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555");
         var claim = _registryA.Pool("site-b").ClaimAsync(open, Wait, Wait, default);
@@ -51,7 +51,7 @@ public sealed class LinkFlowSpec : IAsyncLifetime
 
         var (client, entryPlain) = await SocketPair();
         var (ownerPlain, service) = await SocketPair();
-        var entry = LinkPump.RunAsync(new NetworkStream(entryPlain, ownsSocket: true), atA!.Stream, atEntry: true, TimeSpan.Zero, default,
+        var entry = LinkPump.RunAsync(new NetworkStream(entryPlain, ownsSocket: true), atA!.Stream, atEntry: true, entryIdleTimeout ?? TimeSpan.Zero, default,
             "the client", "the link to site-b");
         var owner = LinkPump.RunAsync(new NetworkStream(ownerPlain, ownsSocket: true), atB.Stream, atEntry: false, TimeSpan.Zero, default,
             "the service", "the link from site-a");
@@ -150,6 +150,21 @@ public sealed class LinkFlowSpec : IAsyncLifetime
         Assert.Contains("reading from the service", owner.Error);
         Assert.Equal(PumpResult.Failed, entry.Result);
         Assert.Contains("the link to site-b aborted the flow: the service broke off", entry.Error);
+        Assert.True(entry.LinkReusable && owner.LinkReusable, $"entry: {entry}, owner: {owner}");
+    }
+
+    [Fact]
+    public async Task An_idle_flow_is_ended_on_both_sides_with_the_reason_and_the_link_stays_usable()
+    {
+        await Linked();
+        var flow = await StartFlow(entryIdleTimeout: TimeSpan.FromMilliseconds(300));
+        await flow.Client.SendAsync(new byte[10]);
+        await flow.Service.ReceiveAsync(new byte[10]);   // then nothing moves either way
+
+        var (entry, owner) = (await flow.Entry.WaitAsync(Wait), await flow.Owner.WaitAsync(Wait));
+        Assert.Equal(PumpResult.IdleTimeout, entry.Result);
+        Assert.Equal(PumpResult.Failed, owner.Result);
+        Assert.Contains("the link from site-a aborted the flow: no bytes either way for 300ms", owner.Error);
         Assert.True(entry.LinkReusable && owner.LinkReusable, $"entry: {entry}, owner: {owner}");
     }
 }

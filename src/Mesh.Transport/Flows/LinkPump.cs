@@ -24,10 +24,16 @@ public static class LinkPump
         string plainSide, string linkSide)
     {
         using var run = new Run(plain, link, atEntry, plainSide, linkSide, ct);
-        using (run.Activity.WatchIdle(idleTimeout, () => run.GiveUp($"no bytes either way for {idleTimeout.TotalSeconds:0}s")))
+        using (run.Activity.WatchIdle(idleTimeout, () => run.GiveUp($"no bytes either way for {Describe(idleTimeout)}")))
             await Task.WhenAll(run.SendAsync(), run.ReceiveAsync());
         return run.Outcome();
     }
+
+    private static string Describe(TimeSpan t) =>
+        t.TotalHours >= 1 && t.TotalHours % 1 == 0 ? $"{t.TotalHours:0}h"
+        : t.TotalMinutes >= 1 && t.TotalMinutes % 1 == 0 ? $"{t.TotalMinutes:0}m"
+        : t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.#}s"
+        : $"{t.TotalMilliseconds:0}ms";
 
     private sealed class Run(Stream plain, Stream link, bool atEntry, string plainSide, string linkSide, CancellationToken ct) : IDisposable
     {
