@@ -22,8 +22,7 @@ public static class ClientFlow
         var outcome = service.Owner == ctx.Self
             ? await ToLocalServiceAsync(clientStream, table, service.Name, ct)
             : await ToOwnerAsync(clientStream, client, table, service, ctx, ct);
-        if (outcome.End is FlowEnd.Failed or FlowEnd.IdleTimeout)
-            client.LingerState = new LingerOption(true, 0);   // reset, not FIN: a broken flow must not look like a clean end
+        if (outcome.Broken) SocketTuning.ResetOnClose(client);
         return outcome;
     }
 
@@ -34,7 +33,7 @@ public static class ClientFlow
         var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);
         if (socket is null) return FlowOutcome.Failed($"{service}: {error}");
         await using var serviceStream = new NetworkStream(socket, ownsSocket: true);
-        return Pumped(await BytePump.RunAsync(client, serviceStream, table.Flows.FlowIdleTimeout, ct));
+        return FlowOutcome.From(await BytePump.RunAsync(client, serviceStream, table.Flows.FlowIdleTimeout, ct));
     }
 
     private static async Task<FlowOutcome> ToOwnerAsync(NetworkStream clientStream, Socket client, RouteTable table, ServiceInfo service,
@@ -58,7 +57,7 @@ public static class ClientFlow
         var pumped = await LinkPump.RunAsync(clientStream, link.Stream, atEntry: true, table.Flows.FlowIdleTimeout, ct,
             "the client", $"the link to {next.Name}");
         await ctx.ReleaseLinkAsync(link, pumped.LinkReusable);
-        return Pumped(pumped);
+        return FlowOutcome.From(pumped);
     }
 
     /// <summary>
@@ -94,12 +93,4 @@ public static class ClientFlow
         }
         return (null, new ClaimResult(ClaimStatus.Failed, Error: error));
     }
-
-    internal static FlowOutcome Pumped(PumpOutcome p) => p.Result switch
-    {
-        PumpResult.Completed => new(FlowEnd.Completed, "completed", p.BytesUp, p.BytesDown),
-        PumpResult.IdleTimeout => new(FlowEnd.IdleTimeout, "idle timeout", p.BytesUp, p.BytesDown),
-        PumpResult.Canceled => new(FlowEnd.Canceled, "canceled", p.BytesUp, p.BytesDown),
-        _ => new(FlowEnd.Failed, p.Error ?? "failed", p.BytesUp, p.BytesDown),
-    };
 }

@@ -38,9 +38,8 @@ public static class PeerFlow
             var pumped = await LinkPump.RunAsync(service, link.Stream, atEntry: false, table.Flows.FlowIdleTimeout, ct,
                 "the service", $"the link from {link.Peer}");
             reusable = pumped.LinkReusable;
-            var outcome = ClientFlow.Pumped(pumped);
-            if (outcome.End is FlowEnd.Failed or FlowEnd.IdleTimeout)
-                socket.LingerState = new LingerOption(true, 0);   // reset, not FIN: the service must not take a broken flow for a clean end
+            var outcome = FlowOutcome.From(pumped);
+            if (outcome.Broken) SocketTuning.ResetOnClose(socket);
             return outcome;
         }
         finally { await ctx.ReleaseLinkAsync(link, reusable); }

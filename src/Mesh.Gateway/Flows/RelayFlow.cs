@@ -36,7 +36,7 @@ public static class RelayFlow
         }
         var relayed = await RelayPump.RunAsync(from.Stream, to.Stream, ct, $"the link from {from.Peer}", $"the link to {via}");
         await ctx.ReleaseLinkAsync(to, relayed.OwnerSideReusable);
-        return (ClientFlow.Pumped(relayed.Pump), relayed.EntrySideReusable);
+        return (FlowOutcome.From(relayed.Pump), relayed.EntrySideReusable);
 
         async Task<(FlowOutcome, bool)> RefuseAsync(RefuseReason reason, string message)
         {

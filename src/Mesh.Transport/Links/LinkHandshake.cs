@@ -104,4 +104,7 @@ public static class SocketTuning
     }
 
     public static void ForFlow(Socket s) => s.NoDelay = true;
+
+    /// <summary>Close with RST, not FIN: a broken flow must not look like a clean end to the program on this socket.</summary>
+    public static void ResetOnClose(Socket s) => s.LingerState = new LingerOption(true, 0);
 }
