@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Mesh.Contracts;
 using Mesh.Contracts.Routing;
@@ -20,8 +19,8 @@ namespace Mesh.Gateway;
 /// </summary>
 public sealed class GatewayActor : ReceiveActor, IWithTimers
 {
-    public static Props Props(GatewaySettings settings, IDirectorChannel director, IActorRef? mediator) =>
-        Akka.Actor.Props.Create(() => new GatewayActor(settings, director, mediator));
+    public static Props Props(GatewaySettings settings, IDirectorChannel director) =>
+        Akka.Actor.Props.Create(() => new GatewayActor(settings, director));
 
     private sealed record Tick
     {
@@ -41,7 +40,6 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     private readonly GatewaySettings _settings;
     private readonly IDirectorChannel _director;
-    private readonly IActorRef? _mediator;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private RouteTable? _table;
     private DateTimeOffset? _pendingSince;
@@ -55,11 +53,10 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public GatewayActor(GatewaySettings settings, IDirectorChannel director, IActorRef? mediator)
+    public GatewayActor(GatewaySettings settings, IDirectorChannel director)
     {
         _settings = settings;
         _director = director;
-        _mediator = mediator;
         if (settings.DataPlane is { } dp)
         {
             var self = Self;
@@ -68,7 +65,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         }
 
         Receive<Tick>(_ => OnTick());
-        Receive<SweepLinks>(_ => _flows?.Links.Sweep(DataPlaneSettings.DeadAfter));
+        Receive<SweepLinks>(_ => _flows?.Links.Sweep(Liveness.DeadAfter));
         Receive<StartLinkServer>(_ => TryStartLinkServer());
         Receive<PeerFlowArrived>(m => Context.ActorOf(TunnelActor.ForPeer(m.Link, m.Open, _flows!)));
         Receive<RouteTable>(Apply);
@@ -86,13 +83,12 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         {
             if (m.Version != _table?.Version && _pendingSince is null) Fetch();
         });
-        Receive<SubscribeAck>(_ => { });
+        Receive<DirectorReachable>(_ => Fetch());
         Receive<GetCurrentRouteTable>(_ => Sender.Tell(new CurrentRouteTable(_table)));
     }
 
     protected override void PreStart()
     {
-        _mediator?.Tell(new Subscribe(Topics.Routes, Self));
         Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(500));
         Fetch();
         if (_flows is null)
@@ -100,7 +96,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             _log.Warning("gateway {0}: no certificate given: control plane only, no flows", _settings.Name);
             return;
         }
-        Timers.StartPeriodicTimer("sweep", SweepLinks.Instance, DataPlaneSettings.PingEvery);
+        Timers.StartPeriodicTimer("sweep", SweepLinks.Instance, Liveness.PingEvery);
         if (_settings.DataPlane!.LinkListen is not null) TryStartLinkServer();
     }
 
@@ -175,7 +171,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     private void Fetch()
     {
-        _director.Send(new GetRouteTable(_settings.Name, _table?.Version ?? 0, _settings.LongPollWait), Self);
+        _director.Send(new GetRouteTable(_settings.Name, _table?.Version ?? 0, _settings.LongPollWait));
         _pendingSince = Now;
     }
 

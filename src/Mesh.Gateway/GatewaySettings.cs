@@ -4,13 +4,7 @@ using Mesh.Transport.Security;
 namespace Mesh.Gateway;
 
 /// <summary>The data plane of a gateway: its TLS identity, and for a core gateway the link address it listens on.</summary>
-public sealed record DataPlaneSettings(MeshIdentity Identity, EndPoint? LinkListen)
-{
-    /// <summary>Idle links are pinged this often by the side that dialed them...</summary>
-    public static readonly TimeSpan PingEvery = TimeSpan.FromSeconds(2);
-    /// <summary>...and closed when nothing was heard on them for this long (a dead NAT mapping, a vanished peer).</summary>
-    public static readonly TimeSpan DeadAfter = TimeSpan.FromSeconds(7);
-}
+public sealed record DataPlaneSettings(MeshIdentity Identity, EndPoint? LinkListen);
 
 /// <param name="Name">This gateway's unique name.</param>
 /// <param name="IsCore">Core gateways are cluster members; edges sit behind NAT and only dial out.</param>

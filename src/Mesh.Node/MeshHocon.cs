@@ -21,6 +21,10 @@ public static class MeshHocon
             .WithFallback(Embedded("mesh.conf"));
     }
 
+    /// <summary>The gateway's own actor system: local only, with the shared logging settings.</summary>
+    public static AkkaConfig ForGateway() =>
+        ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(Embedded("mesh.conf"));
+
     /// <summary>A cluster member's address: with TLS on, Akka's scheme is akka.ssl.tcp.</summary>
     public static string SeedAddress(HostPort seed, bool tls) => $"{Scheme(tls)}://{ActorPaths.SystemName}@{seed.Host}:{seed.Port}";
 

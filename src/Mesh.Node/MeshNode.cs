@@ -14,19 +14,36 @@ using Mesh.Transport.Security;
 
 namespace Mesh.Node;
 
-/// <summary>The composition root: which actors a node runs, for a core or an edge gateway.</summary>
+/// <summary>
+/// The composition root. A node runs two actor systems: the gateway (route table, listeners, links,
+/// flows), which lives as long as the process, and the control plane (cluster member or ClusterClient,
+/// the director singleton on core nodes), which is created again whenever it ends on its own (ADR 0005).
+/// </summary>
 public static class MeshNode
 {
-    /// <summary>Starts this node's actors in <paramref name="system"/> and returns the gateway actor.</summary>
+    /// <summary>The gateway actor: its route table and the data plane the table asks for.</summary>
     /// <param name="identity">The TLS identity for the data plane; null runs the control plane only.</param>
-    public static IActorRef Start(ActorSystem system, NodeOptions o, MeshIdentity? identity)
+    public static IActorRef StartGateway(ActorSystem system, NodeOptions o, MeshIdentity? identity, IDirectorChannel director)
     {
         var dataPlane = identity is null ? null : new DataPlaneSettings(identity, o.Listen is null ? null : Endpoints.Parse(o.Listen.ToString()));
-        return o.IsCore ? StartCore(system, o, dataPlane) : StartEdge(system, o, dataPlane);
+        var settings = (o.IsCore ? GatewaySettings.Core(o.Name) : GatewaySettings.Edge(o.Name)) with { DataPlane = dataPlane };
+        return system.ActorOf(GatewayActor.Props(settings, director), ActorPaths.GatewayName);
     }
 
-    private static IActorRef StartCore(ActorSystem system, NodeOptions o, DataPlaneSettings? dataPlane)
+    /// <summary>
+    /// Starts the control plane in <paramref name="system"/> (the director singleton on core nodes that
+    /// have a config, its proxy and receptionist; a ClusterClient on edges) and returns the bridge that
+    /// carries <paramref name="gateway"/>'s requests to the director.
+    /// </summary>
+    /// <param name="tls">remoting runs over TLS, so the receptionists are at akka.ssl.tcp (edges)</param>
+    public static IActorRef StartControlPlane(ActorSystem system, NodeOptions o, IActorRef gateway, bool tls)
     {
+        if (!o.IsCore)
+        {
+            var contacts = o.Join.Select(j => ActorPath.Parse($"{MeshHocon.SeedAddress(j, tls)}/system/receptionist")).ToImmutableHashSet();
+            var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(contacts)), "director-client");
+            return system.ActorOf(DirectorBridge.ViaClusterClient(client, gateway), "director-bridge");
+        }
         var mediator = DistributedPubSub.Get(system).Mediator;
         if (o.HostsDirector)
         {
@@ -38,26 +55,28 @@ public static class MeshNode
         var proxy = system.ActorOf(ClusterSingletonProxy.Props($"/user/{ActorPaths.DirectorManagerName}",
             ClusterSingletonProxySettings.Create(system).WithRole(MeshHocon.DirectorRole)), ActorPaths.DirectorProxyName);
         ClusterClientReceptionist.Get(system).RegisterService(proxy);
-        return system.ActorOf(GatewayActor.Props(GatewaySettings.Core(o.Name) with { DataPlane = dataPlane },
-            new SingletonProxyChannel(proxy), mediator), ActorPaths.GatewayName);
+        return system.ActorOf(DirectorBridge.ViaSingletonProxy(proxy, mediator, gateway), "director-bridge");
     }
 
-    /// <remarks>With an identity (a data plane), remoting runs over TLS, so the receptionist is at akka.ssl.tcp.</remarks>
-    private static IActorRef StartEdge(ActorSystem system, NodeOptions o, DataPlaneSettings? dataPlane)
+    /// <summary>Both in one actor system (in-process tests, which never restart it); returns the gateway actor.</summary>
+    public static IActorRef Start(ActorSystem system, NodeOptions o, MeshIdentity? identity)
     {
-        var contacts = o.Join.Select(j => ActorPath.Parse($"{MeshHocon.SeedAddress(j, tls: dataPlane is not null)}/system/receptionist")).ToImmutableHashSet();
-        var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(contacts)), "director-client");
-        return system.ActorOf(GatewayActor.Props(GatewaySettings.Edge(o.Name) with { DataPlane = dataPlane },
-            new ClusterClientChannel(client), mediator: null), ActorPaths.GatewayName);
+        var channel = new BridgedDirectorChannel();
+        var gateway = StartGateway(system, o, identity, channel);
+        channel.Attach(StartControlPlane(system, o, gateway, tls: identity is not null));
+        return gateway;
     }
 
     /// <summary>
-    /// Runs the node until <paramref name="stop"/>. If the actor system ends on its own (downed by the
-    /// split-brain resolver, a failed TLS handshake), it is created again: a gateway never exits because
-    /// the network failed.
+    /// Runs the node until <paramref name="stop"/>. If the control plane's actor system ends on its own
+    /// (downed by the split-brain resolver, a failed TLS handshake), it is created again while the gateway
+    /// and its flows go on: a gateway never exits because the network failed.
     /// </summary>
     public static async Task RunAsync(NodeOptions o, MeshIdentity identity, Action<string> say, CancellationToken stop)
     {
+        var gatewaySystem = ActorSystem.Create(GatewaySystemName, MeshHocon.ForGateway());
+        var channel = new BridgedDirectorChannel();
+        var gateway = StartGateway(gatewaySystem, o, identity, channel);
         var backoff = TimeSpan.FromSeconds(1);
         while (!stop.IsCancellationRequested)
         {
@@ -69,25 +88,30 @@ public static class MeshNode
             }
             catch (Exception e)
             {   // e.g. the port is still held by a dying process: retry, do not exit
-                say($"cannot start the actor system: {e.GetBaseException().Message}; retrying in {backoff.TotalSeconds:0}s");
+                say($"cannot start the control plane: {e.GetBaseException().Message}; retrying in {backoff.TotalSeconds:0}s");
                 await Pause(backoff, stop);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
                 continue;
             }
             backoff = TimeSpan.FromSeconds(1);
-            Start(system, o, identity);
+            var bridge = StartControlPlane(system, o, gateway, tls: true);
+            channel.Attach(bridge);
             var stopped = new TaskCompletionSource();
             await using (stop.Register(() => stopped.TrySetResult()))
                 await Task.WhenAny(system.WhenTerminated, stopped.Task);
+            channel.Detach(bridge);
             if (stop.IsCancellationRequested)
             {
                 await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
-                return;
+                break;
             }
-            say("the actor system stopped on its own (lost the cluster?); starting it again");
+            say("the control plane stopped on its own (downed by the cluster, or lost it); starting it again, flows go on");
             await Pause(TimeSpan.FromSeconds(2), stop);
         }
+        await gatewaySystem.Terminate();
     }
+
+    public const string GatewaySystemName = "mesh-gateway";
 
     private static Task Pause(TimeSpan t, CancellationToken ct) =>
         Task.Delay(t, ct).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -40,36 +40,8 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
         return s;
     }
 
-    /// <summary>Sends <paramref name="size"/> random bytes while reading the echo at the same time; returns both hashes.</summary>
-    private static async Task<(string Sent, string Received, long ReceivedBytes)> RoundTrip(int port, long size)
-    {
-        using var s = await Connect(port);
-        await using var stream = new NetworkStream(s);
-        using var sentHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var receivedHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var send = Task.Run(async () =>
-        {
-            var chunk = new byte[1 << 20];
-            for (long left = size; left > 0; left -= chunk.Length)
-            {
-                var n = (int)Math.Min(chunk.Length, left);
-                RandomNumberGenerator.Fill(chunk.AsSpan(0, n));
-                sentHash.AppendData(chunk, 0, n);
-                await stream.WriteAsync(chunk.AsMemory(0, n));
-            }
-            s.Shutdown(SocketShutdown.Send);   // half-close: the reply must still arrive whole
-        });
-        long received = 0;
-        var buffer = new byte[1 << 16];
-        int got;
-        while ((got = await stream.ReadAsync(buffer)) > 0)
-        {
-            receivedHash.AppendData(buffer, 0, got);
-            received += got;
-        }
-        await send;
-        return (Convert.ToHexString(sentHash.GetHashAndReset()), Convert.ToHexString(receivedHash.GetHashAndReset()), received);
-    }
+    private static async Task<(string Sent, string Received, long ReceivedBytes)> RoundTrip(int port, long size) =>
+        await ClientFlows.RoundTripAsync(await Connect(port), size);
 
     /// <summary>A round trip must bring back every byte, unchanged; on failure, say what the gateways logged.</summary>
     private async Task AssertComesBackWhole(int entry, long size)

@@ -15,10 +15,13 @@ public sealed class NodeProcess : IAsyncDisposable
     public static string NodeDll => Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll");
     public static string CliDll => Path.Combine(AppContext.BaseDirectory, "mesh.dll");
 
-    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null)
+    /// <param name="netns">run inside this network namespace (ip netns exec), for the sites suite</param>
+    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string? netns = null)
     {
         Name = name;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        var start = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        if (netns is not null)
+            foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) start.ArgumentList.Add(a);
         start.ArgumentList.Add(dll ?? NodeDll);
         foreach (var a in args) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -32,6 +35,12 @@ public sealed class NodeProcess : IAsyncDisposable
     public string Name { get; }
 
     public static NodeProcess Start(string name, string workDir, params string[] args) => new(name, args, workDir);
+
+    /// <summary>Starts Mesh.Node (or, with <paramref name="dll"/>, another of our binaries) inside a network namespace.</summary>
+    public static NodeProcess StartIn(string netns, string name, string workDir, string[] args, string? dll = null) =>
+        new(name, args, workDir, dll ?? NodeDll, netns);
+
+    public bool HasExited => _process.HasExited;
 
     /// <summary>Runs Mesh.Node to completion and returns its exit code and all its output.</summary>
     public static Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunDllAsync(NodeDll, args);
@@ -50,12 +59,15 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Output { get { lock (_gate) return string.Join("\n", _lines); } }
 
-    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    /// <summary>How many lines were printed so far: pass it to WaitForLineAsync to wait for a line printed after now.</summary>
+    public int Mark() { lock (_gate) return _lines.Count; }
+
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, int after = 0)
     {
         TaskCompletionSource<string> found = new(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            var seen = _lines.FirstOrDefault(match);
+            var seen = _lines.Skip(after).FirstOrDefault(match);
             if (seen is not null) return seen;
             _waiters.Add((match, found));
         }
@@ -83,6 +95,8 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -90,4 +104,6 @@ public sealed class NodeProcess : IAsyncDisposable
         }
         _process.Dispose();
     }
+
+    private bool _disposed;
 }

@@ -20,7 +20,7 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
 {
     private sealed class Silent : IDirectorChannel
     {
-        public void Send(object message, IActorRef replyTo) { }   // the test plays the director
+        public void Send(object message) { }   // the test plays the director
     }
 
     private readonly EchoServer _echo = new();
@@ -36,7 +36,7 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
     }
 
     private IActorRef Gateway() => Sys.ActorOf(GatewayActor.Props(
-        GatewaySettings.Core("gw") with { DataPlane = new DataPlaneSettings(Identity("gw"), LinkListen: null) }, new Silent(), mediator: null));
+        GatewaySettings.Core("gw") with { DataPlane = new DataPlaneSettings(Identity("gw"), LinkListen: null) }, new Silent()));
 
     private RouteTable Table(long version, params (int Port, string Service)[] entries) => new(version, "test", "gw", true,
         entries.Select(e => new ListenEntry($"127.0.0.1:{e.Port}", e.Service, e.Service == "remote" ? "other" : "gw")).ToArray(),

@@ -92,8 +92,8 @@ public sealed class LinkSpec : IAsyncLifetime
     [Fact]
     public async Task The_accepting_side_can_claim_a_connection_the_other_side_dialed_and_the_dialer_is_told_to_replace_it()
     {
-        var replaced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _registryA.Pool("site-b").DialedConnectionGone += _ => replaced.TrySetResult();
+        var replaced = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _registryA.Pool("site-b").DialedConnectionGone += (_, lostBecause) => replaced.TrySetResult(lostBecause);
         _registryA.Add(await Dial(_a));
         await AwaitIdleAtB(1);
 
@@ -101,7 +101,7 @@ public sealed class LinkSpec : IAsyncLifetime
         var claim = _registryB.Pool("site-a").ClaimAsync(open, Wait, Wait, default);   // b (behind no NAT) uses a's connection
         var (atA, received) = await _peerFlowAtA.Task.WaitAsync(Wait);
         Assert.Equal(open, received);
-        await replaced.Task.WaitAsync(Wait);
+        Assert.Null(await replaced.Task.WaitAsync(Wait));   // claimed for a flow, not lost
         await atA.WriteAsync(new Refuse(open.FlowId, RefuseReason.ServiceDown, "db is down"));
         var (_, result) = await claim;
         Assert.Equal(ClaimStatus.Refused, result.Status);
@@ -183,12 +183,12 @@ public sealed class LinkSpec : IAsyncLifetime
     [Fact]
     public async Task A_silent_idle_link_is_closed_by_the_sweep_and_its_dialer_told_to_replace_it()
     {
-        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _registryA.Pool("site-b").DialedConnectionGone += _ => gone.TrySetResult();
+        var gone = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _registryA.Pool("site-b").DialedConnectionGone += (_, lostBecause) => gone.TrySetResult(lostBecause);
         _registryA.Add(await Dial(_a));
         await AwaitIdleAtB(1);
         _registryA.Sweep(deadAfter: TimeSpan.Zero);   // as if nothing had been heard for too long
-        await gone.Task.WaitAsync(Wait);
+        Assert.Equal("silent too long", await gone.Task.WaitAsync(Wait));
         Assert.Equal(0, _registryA.Pool("site-b").IdleCount);
     }
 

@@ -1,30 +1,29 @@
 using Akka.Actor;
-using Akka.Cluster.Tools.Client;
-using Mesh.Contracts;
 
 namespace Mesh.Gateway.Control;
 
 /// <summary>
-/// How a gateway reaches the director. Behind one interface so the edge's channel can later move off
-/// ClusterClient (e.g. onto the data link) without touching the gateway.
+/// How a gateway reaches the director. Answers arrive at the gateway actor as ordinary messages. Behind
+/// one interface so the edge's channel can later move off ClusterClient without touching the gateway.
 /// </summary>
 public interface IDirectorChannel
 {
-    void Send(object message, IActorRef replyTo);
-}
-
-/// <summary>A core gateway is a cluster member: it talks to the singleton through its local proxy.</summary>
-public sealed class SingletonProxyChannel(IActorRef proxy) : IDirectorChannel
-{
-    public void Send(object message, IActorRef replyTo) => proxy.Tell(message, replyTo);
+    void Send(object message);
 }
 
 /// <summary>
-/// An edge gateway is not a member: it reaches the receptionists of the core gateways through its own
-/// outbound connection, and replies come back over that same connection (works behind NAT).
+/// The gateway outlives the control plane: a core node downed by the split-brain resolver restarts its
+/// cluster actor system, while the gateway's listeners, links and flows go on (docs/adr/0005). Each
+/// control plane that starts attaches its <see cref="DirectorBridge"/>; while none is attached, requests
+/// are dropped and the gateway asks again when the next bridge says it is ready.
 /// </summary>
-public sealed class ClusterClientChannel(IActorRef clusterClient) : IDirectorChannel
+public sealed class BridgedDirectorChannel : IDirectorChannel
 {
-    public void Send(object message, IActorRef replyTo) =>
-        clusterClient.Tell(new ClusterClient.Send(ActorPaths.DirectorProxyPath, message), replyTo);
+    private volatile IActorRef? _bridge;
+
+    public void Attach(IActorRef bridge) => _bridge = bridge;
+
+    public void Detach(IActorRef bridge) => Interlocked.CompareExchange(ref _bridge, null, bridge);
+
+    public void Send(object message) => _bridge?.Tell(new DirectorBridge.ToDirector(message));
 }

@@ -23,6 +23,10 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     }
     private sealed record Dialed(LinkConnection Link, string Address) : INoSerializationVerificationNeeded;
     private sealed record DialFailed(string Address, string Error);
+    private sealed record ConnectionLost(string Reason);
+
+    /// <summary>A burst of losses (every pooled connection goes silent at once) is logged as one line.</summary>
+    private static readonly TimeSpan QuietAfterLoss = TimeSpan.FromSeconds(10);
 
     public static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200), MaxRetry = TimeSpan.FromSeconds(3);
 
@@ -31,11 +35,12 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private readonly LinkPool _pool;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Action<LinkPool> _onGone;
+    private readonly Action<LinkPool, string?> _onGone;
     private IReadOnlyList<string> _addresses;
     private int _poolSize, _inFlight, _failures, _next;
     private bool _up;
     private string? _lastError;
+    private long _lastLossLogged = long.MinValue / 2;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -44,9 +49,18 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         (_peer, _addresses, _poolSize, _ctx) = (peer, addresses, poolSize, ctx);
         _pool = ctx.Links.Pool(peer);
         var self = Self;
-        _onGone = _ => self.Tell(Replenish.Instance);
+        _onGone = (_, lostBecause) => self.Tell(lostBecause is null ? Replenish.Instance : new ConnectionLost(lostBecause));
 
         Receive<Replenish>(_ => Fill());
+        Receive<ConnectionLost>(m =>
+        {
+            if (_up && Environment.TickCount64 - _lastLossLogged > QuietAfterLoss.TotalMilliseconds)
+            {   // "down" until a redial succeeds, which then logs "up": an operator sees each outage begin and end
+                _log.Warning("link to {0} lost ({1}); redialing", _peer, m.Reason);
+                (_up, _lastLossLogged) = (false, Environment.TickCount64);
+            }
+            Fill();
+        });
         Receive<Dialed>(m =>
         {
             _inFlight--;

@@ -17,16 +17,17 @@ public sealed class LinkPool(string peer)
     public int IdleCount => _idle.Count;
     public int DialedIdleCount => _idle.Keys.Count(c => c.Dialed);
 
-    public event Action<LinkPool>? DialedConnectionGone;
+    /// <summary>A connection this side dialed left the pool; the reason is null when a flow claimed it, else why it was lost.</summary>
+    public event Action<LinkPool, string?>? DialedConnectionGone;
 
     internal void Add(LinkConnection link, Action<LinkConnection, Open> onPeerFlow)
     {
         link.ClaimedByPeerFlow += (c, open) =>
         {
-            Leave(c);
+            Leave(c, lostBecause: null);
             onPeerFlow(c, open);
         };
-        link.Lost += (c, _) => Leave(c);
+        link.Lost += (c, reason) => Leave(c, reason);
         link.Pooled = true;
         Join(link);
     }
@@ -50,16 +51,17 @@ public sealed class LinkPool(string peer)
         Interlocked.Exchange(ref _added, NewSignal()).TrySetResult();
     }
 
-    private bool Leave(LinkConnection link)
+    private bool Leave(LinkConnection link, string? lostBecause)
     {
         if (!_idle.TryRemove(link, out _)) return false;
-        if (link.Dialed) DialedConnectionGone?.Invoke(this);
+        if (link.Dialed) DialedConnectionGone?.Invoke(this, lostBecause);
         return true;
     }
 
     /// <summary>
     /// Claims an idle connection for <paramref name="open"/>, waiting up to <paramref name="waitForIdle"/>
     /// for one to be added if none is idle. Returns the connection when the peer accepted or refused.
+    /// Connections not heard from within <see cref="Liveness.SuspectAfter"/> are passed over.
     /// </summary>
     public async Task<(LinkConnection? Link, ClaimResult Result)> ClaimAsync(Open open, TimeSpan waitForIdle, TimeSpan answerTimeout, CancellationToken ct)
     {
@@ -70,7 +72,12 @@ public sealed class LinkPool(string peer)
             var added = Volatile.Read(ref _added).Task;
             foreach (var link in _idle.Keys)
             {
-                if (!link.IsIdle || !Leave(link)) continue;   // Leave() makes us the only local claimant
+                if (link.MillisSinceHeard > Liveness.SuspectAfter.TotalMilliseconds)
+                {
+                    lastError = $"the idle connections to {Peer} are silent (offline?)";
+                    continue;
+                }
+                if (!link.IsIdle || !Leave(link, lostBecause: null)) continue;   // Leave() makes us the only local claimant
                 var result = await link.ClaimAsync(open, answerTimeout, ct);
                 if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused) return (link, result);
                 lastError = result.Error ?? lastError;          // NotIdle/Collision: the peer took it; Failed: it was dead

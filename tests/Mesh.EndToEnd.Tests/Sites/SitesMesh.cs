@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Mesh.EndToEnd.Tests.Sites;
+
+/// <summary>
+/// The sites topology (sites.sh) with a mesh of real processes in it: core1 and core2 on the public
+/// segment (both may host the director; core1, the oldest, does), site-a and site-b behind their NAT
+/// routers, and a `mesh echo` service at each site and at core2's. Entries:
+/// core1 and core2 each publish echo-a (core -> edge); site-a publishes echo-b (edge -> core -> edge)
+/// and echo-core (edge -> core); site-b publishes echo-a.
+/// </summary>
+public sealed class SitesMesh : IAsyncDisposable
+{
+    public static readonly TimeSpan Ready = TimeSpan.FromSeconds(90);
+    public const int LinkPort = 7443, ClusterPort = 4053, EchoPort = 7000, EntryPort = 8001;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("mesh-sites-").FullName;
+    private readonly Dictionary<string, (string Netns, string[] Args)> _launch = [];
+    private readonly Dictionary<string, NodeProcess> _running = [];
+    private readonly List<NodeProcess> _all = [];
+    private bool _up;
+
+    public SitesMesh() => Certificates = new TestCertificates(Path.Combine(_dir, "pki"));
+
+    /// <summary>A prefix unique to this run, so that two runs on one machine do not collide.</summary>
+    public string Prefix { get; } = $"m{Environment.ProcessId % 100000}";
+    public TestCertificates Certificates { get; }
+
+    public static readonly IPEndPoint Core1Entry = new(IPAddress.Parse("10.99.0.11"), EntryPort);
+    public static readonly IPEndPoint Core2Entry = new(IPAddress.Parse("10.99.0.12"), EntryPort);
+    /// <summary>site-a's entries: echo-b (relayed), then echo-core (core2's service).</summary>
+    public static readonly IPEndPoint SiteAToB = new(IPAddress.Loopback, EntryPort), SiteAToCore = new(IPAddress.Loopback, EntryPort + 1);
+    public static readonly IPEndPoint SiteBToA = new(IPAddress.Loopback, EntryPort);
+
+    public string Ns(string host) => $"{Prefix}-{host}";
+    public NodeProcess this[string gateway] => _running[gateway];
+
+    public async Task StartAsync()
+    {
+        NetNs.Sites("down", Prefix);   // leftovers of a run that was killed
+        NetNs.Sites("up", Prefix);
+        _up = true;
+        var config = Path.Combine(_dir, "mesh.toml");
+        await File.WriteAllTextAsync(config, $$"""
+            [mesh]
+            name = "sites"
+            pool_size = 4
+            [gateways.core1]
+            links = ["10.99.0.11:{{LinkPort}}"]
+            [gateways.core2]
+            links = ["10.99.0.12:{{LinkPort}}"]
+            [gateways.site-a]
+            [gateways.site-b]
+            [services.echo-a]
+            gateway = "site-a"
+            target = "127.0.0.1:{{EchoPort}}"
+            [services.echo-b]
+            gateway = "site-b"
+            target = "127.0.0.1:{{EchoPort}}"
+            [services.echo-core]
+            gateway = "core2"
+            target = "127.0.0.1:{{EchoPort}}"
+            [[entries]]
+            gateway = "core1"
+            listen = "10.99.0.11:{{EntryPort}}"
+            service = "echo-a"
+            [[entries]]
+            gateway = "core2"
+            listen = "10.99.0.12:{{EntryPort}}"
+            service = "echo-a"
+            [[entries]]
+            gateway = "site-a"
+            listen = "127.0.0.1:{{EntryPort}}"
+            service = "echo-b"
+            [[entries]]
+            gateway = "site-a"
+            listen = "127.0.0.1:{{EntryPort + 1}}"
+            service = "echo-core"
+            [[entries]]
+            gateway = "site-b"
+            listen = "127.0.0.1:{{EntryPort}}"
+            service = "echo-a"
+            """);
+        foreach (var host in new[] { "site-a", "site-b", "core2" })
+            await StartEcho(host);
+
+        var join = $"10.99.0.11:{ClusterPort},10.99.0.12:{ClusterPort}";
+        Define("core1", "core1", "--listen", $"10.99.0.11:{LinkPort}", "--join", join, "--config", config);
+        Define("core2", "core2", "--listen", $"10.99.0.12:{LinkPort}", "--join", join, "--config", config);
+        Define("site-a", "site-a", "--join", join);
+        Define("site-b", "site-b", "--join", join);
+        foreach (var gateway in _launch.Keys) await StartAsync(gateway);
+    }
+
+    private async Task StartEcho(string host)
+    {
+        var echo = NodeProcess.StartIn(Ns(host), $"echo@{host}", _dir, ["echo", "--listen", $"127.0.0.1:{EchoPort}"], NodeProcess.CliDll);
+        _all.Add(echo);
+        await echo.WaitForLineAsync(l => l.Contains("echo service listening"), Ready);
+    }
+
+    private void Define(string gateway, string host, params string[] args) =>
+        _launch[gateway] = (Ns(host), ["--name", gateway, .. args]);
+
+    /// <summary>Starts (or starts again) a gateway process with its original command line.</summary>
+    public async Task<NodeProcess> StartAsync(string gateway)
+    {
+        var (netns, args) = _launch[gateway];
+        var node = NodeProcess.StartIn(netns, gateway, _dir, [.. args, .. await Certificates.FlagsFor(gateway)]);
+        _all.Add(node);
+        return _running[gateway] = node;
+    }
+
+    /// <summary>Kills a gateway process outright (no shutdown: as a crash or a power cut would).</summary>
+    public async Task KillAsync(string gateway) => await _running[gateway].DisposeAsync();
+
+    /// <summary>Waits until every gateway has its table and links: all five entries carry flows.</summary>
+    public async Task ReadyForFlowsAsync()
+    {
+        await Task.WhenAll(
+            this["site-a"].WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
+            this["site-a"].WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
+            this["site-b"].WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
+            this["site-b"].WaitForLineAsync(l => l.Contains("link to core2 up"), Ready));
+        foreach (var (gateway, entry) in Entries)
+            await FirstWorkingFlowAsync(gateway, entry, Ready);
+    }
+
+    /// <summary>Each entry, by the gateway (and so the namespace) whose apps use it.</summary>
+    public static IReadOnlyList<(string Gateway, IPEndPoint Entry)> Entries { get; } =
+        [("core1", Core1Entry), ("core2", Core2Entry), ("site-a", SiteAToB), ("site-a", SiteAToCore), ("site-b", SiteBToA)];
+
+    /// <summary>A client socket at <paramref name="gateway"/>'s site, connected to <paramref name="entry"/>.</summary>
+    public Task<Socket> ConnectAsync(string gateway, IPEndPoint entry, CancellationToken ct = default) =>
+        NetNs.ConnectAsync(Ns(gateway), entry, ct);
+
+    /// <summary>
+    /// Tries a small flow through <paramref name="entry"/> every quarter second until one comes back whole,
+    /// and returns how long that took; fails with the gateways' warnings after <paramref name="limit"/>.
+    /// </summary>
+    public async Task<TimeSpan> FirstWorkingFlowAsync(string gateway, IPEndPoint entry, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        while (clock.Elapsed < limit)
+        {
+            if (await ClientFlows.EchoesAsync(() => ConnectAsync(gateway, entry), TimeSpan.FromSeconds(2))) return clock.Elapsed;
+            await retry.WaitForNextTickAsync();
+        }
+        throw new TimeoutException($"no flow through {entry} at {gateway}'s site came back within {limit.TotalSeconds:0}s; warnings:\n{Warnings()}");
+    }
+
+    public string Warnings() => string.Join("\n", _all.SelectMany(n => n.Output.Split('\n')
+        .Where(l => l.Contains("WARNING") || l.Contains("ERROR")).TakeLast(40).Select(l => $"{n.Name}: {l}")));
+
+    public void Sites(string action, string site) => NetNs.Sites(action, Prefix, site);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var n in _all) await n.DisposeAsync();
+        if (_up) NetNs.Sites("down", Prefix);
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The sites topology for the network-namespace suite (docs/testing.md): a public segment with two
+# core gateways, and two sites each behind a NAT router that masquerades outbound connections and
+# drops every inbound one. Namespaces are named PREFIX-<host>; nothing is added to the root namespace.
+#
+#   PREFIX-core1  10.99.0.11 ─┐
+#   PREFIX-core2  10.99.0.12 ─┤ bridge in PREFIX-pub (10.99.0.0/24, "the internet")
+#   PREFIX-nat-a  10.99.0.21 ─┤   └ lan 10.99.1.1/24 ── PREFIX-site-a 10.99.1.10
+#   PREFIX-nat-b  10.99.0.22 ─┘   └ lan 10.99.2.1/24 ── PREFIX-site-b 10.99.2.10
+#
+# Usage: sites.sh up PREFIX | down PREFIX
+#        sites.sh cut PREFIX a|b      the site's uplink cable is pulled (packets vanish, NAT state kept)
+#        sites.sh restore PREFIX a|b  the cable is back
+#        sites.sh forget PREFIX a|b   the NAT router's wan goes down and up: it forgets every mapping
+set -euo pipefail
+cmd=$1 p=$2
+
+ns() { ip netns exec "$p-$1" "${@:2}"; }
+
+# host NS ADDR/24 [GATEWAY]: a namespace with one interface eth0 on the bridge or a site lan
+host_on_bridge() {
+  local name=$1 addr=$2
+  ip netns add "$p-$name"
+  ns "$name" ip link set lo up
+  ip link add eth0 netns "$p-$name" type veth peer name "$name" netns "$p-pub"
+  ns "$name" ip addr add "$addr/24" dev eth0
+  ns "$name" ip link set eth0 up
+  ns pub ip link set "$name" master br0 up
+}
+
+nat_site() {
+  local s=$1 n=$2   # site letter, third octet of its lan
+  host_on_bridge "nat-$s" "10.99.0.2$n"
+  ns "nat-$s" ip link set eth0 name wan
+  ip netns add "$p-site-$s"
+  ns "site-$s" ip link set lo up
+  ip link add lan netns "$p-nat-$s" type veth peer name eth0 netns "$p-site-$s"
+  ns "nat-$s" ip addr add "10.99.$n.1/24" dev lan
+  ns "nat-$s" ip link set lan up
+  ns "nat-$s" ip link set wan up
+  ns "site-$s" ip addr add "10.99.$n.10/24" dev eth0
+  ns "site-$s" ip link set eth0 up
+  ns "site-$s" ip route add default via "10.99.$n.1"
+  ns "nat-$s" sysctl -qw net.ipv4.ip_forward=1
+  # a mid-connection packet the router has no state for is invalid, not a new connection
+  ns "nat-$s" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+  ns "nat-$s" iptables -t nat -A POSTROUTING -o wan -j MASQUERADE
+  ns "nat-$s" iptables -P FORWARD DROP
+  ns "nat-$s" iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
+  ns "nat-$s" iptables -A FORWARD -i lan -o wan -j ACCEPT
+  ns "nat-$s" iptables -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  ns "nat-$s" iptables -P INPUT DROP
+  ns "nat-$s" iptables -A INPUT -i lan -j ACCEPT
+  ns "nat-$s" iptables -A INPUT -i lo -j ACCEPT
+}
+
+case $cmd in
+  up)
+    ip netns add "$p-pub"
+    ns pub ip link set lo up
+    ns pub ip link add br0 type bridge
+    ns pub ip link set br0 up
+    host_on_bridge core1 10.99.0.11
+    host_on_bridge core2 10.99.0.12
+    nat_site a 1
+    nat_site b 2
+    ;;
+  down)
+    for h in site-a site-b nat-a nat-b core1 core2 pub; do ip netns del "$p-$h" 2>/dev/null || true; done
+    ;;
+  cut)     ns pub ip link set "nat-$3" down ;;
+  restore) ns pub ip link set "nat-$3" up ;;
+  forget)  ns "nat-$3" ip link set wan down; ns "nat-$3" ip link set wan up ;;
+  *) echo "usage: $0 up|down|cut|restore|forget PREFIX [a|b]" >&2; exit 2 ;;
+esac
