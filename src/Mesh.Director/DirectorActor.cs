@@ -40,8 +40,13 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Waiter> _waiters = [];
     private readonly Dictionary<string, RouteTable> _tables = [];
+    private readonly Dictionary<string, LinkReport> _reports = [];
+    /// <summary>Tables of another director differ in version even for the same config and links.</summary>
+    private readonly int _incarnation = Random.Shared.Next(1, 1 << 20);
     private RouteMap? _map;
-    private long _version;
+    private long _revision, _version;
+    private int _pathsEpoch;
+    private IReadOnlyList<LinkEdge> _links = [];
     private IReadOnlyList<string> _configErrors = [];
 
     public IStash Stash { get; set; } = null!;
@@ -68,9 +73,10 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private void Serving()
     {
         Receive<GetRouteTable>(Answer);
+        Receive<LinkReport>(OnLinkReport);
         Receive<GetDirectorStatus>(_ => Sender.Tell(new DirectorStatus(
             ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
-            _version, _settings.ConfigPath, _configErrors)));
+            _revision, _settings.ConfigPath, _configErrors)));
         Receive<SweepWaiters>(_ => Sweep());
         Receive<Saved>(m =>
         {
@@ -128,17 +134,51 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
         catch (Exception e) { return new Saved(state.Revision, false, e.Message); }
     }
 
-    private void Publish(RouteMap map, long version)
+    private void Publish(RouteMap map, long revision)
     {
         _map = map;
-        _version = version;
+        _revision = revision;
+        _pathsEpoch = 0;
         _configErrors = [];
-        _tables.Clear();
+        foreach (var gone in _reports.Keys.Where(g => !map.Gateways.ContainsKey(g)).ToList()) _reports.Remove(gone);
+        _links = WorkingLinks.From(RouteTables.Members(map), _reports);
         _log.Info("director: route map v{0} from {1}: {2} gateways, {3} services, {4} entries",
-            version, _settings.ConfigPath, map.Gateways.Count, map.Services.Count, map.Entries.Length);
+            revision, _settings.ConfigPath, map.Gateways.Count, map.Services.Count, map.Entries.Length);
+        Republish();
+    }
+
+    /// <summary>A gateway tested its links: if that changes the links paths may use, every table gets new next hops.</summary>
+    private void OnLinkReport(LinkReport report)
+    {
+        if (_map is null || !_map.Gateways.ContainsKey(report.Gateway))
+        {   // nothing to route yet, or not ours to route: acknowledged, so the gateway stops resending
+            Sender.Tell(new LinkReportReceived(report.Sequence, _version));
+            return;
+        }
+        _reports[report.Gateway] = report;
+        var links = WorkingLinks.From(RouteTables.Members(_map), _reports);
+        var changes = WorkingLinks.Describe(_links, links);
+        if (changes.Length == 0)
+        {
+            Sender.Tell(new LinkReportReceived(report.Sequence, _version));
+            return;
+        }
+        _links = links;
+        _pathsEpoch++;
+        _log.Info("director: links changed ({0}, reported by {1}): paths {2}", changes, report.Gateway,
+            TableVersion.Text(TableVersion.Of(_revision, _incarnation, _pathsEpoch)));
+        Republish();
+        Sender.Tell(new LinkReportReceived(report.Sequence, _version));
+    }
+
+    /// <summary>A new version: waiting gateways get their table now, core gateways hear of it through pub-sub.</summary>
+    private void Republish()
+    {
+        _version = TableVersion.Of(_revision, _incarnation, _pathsEpoch);
+        _tables.Clear();
         foreach (var w in _waiters) w.ReplyTo.Tell(TableFor(w.Gateway));
         _waiters.Clear();
-        _mediator?.Tell(new Publish(Topics.Routes, new RouteMapChanged(version)));
+        _mediator?.Tell(new Publish(Topics.Routes, new RouteMapChanged(_version)));
     }
 
     private void Answer(GetRouteTable request)
@@ -156,7 +196,7 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
     {
         if (!_tables.TryGetValue(gateway, out var table))
         {
-            table = RouteTables.For(_map!, _version, gateway);
+            table = RouteTables.For(_map!, _version, gateway, _links);
             if (!table.Declared) _log.Warning("director: gateway '{0}' asked for routes but {1} does not declare it", gateway, _settings.ConfigPath);
             _tables[gateway] = table;
         }

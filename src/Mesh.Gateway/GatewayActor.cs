@@ -34,6 +34,10 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     {
         public static readonly StartLinkServer Instance = new();
     }
+    private sealed record ReportLinks
+    {
+        public static readonly ReportLinks Instance = new();
+    }
     private sealed record PeerFlowArrived(LinkConnection Link, Open Open) : INoSerializationVerificationNeeded;
 
     private static readonly TimeSpan UnavailableBackoff = TimeSpan.FromSeconds(2);
@@ -50,6 +54,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, IActorRef> _listeners = [];
     private readonly Dictionary<string, (IActorRef Actor, LinkTargetChanged Target)> _links = [];
     private int _listenerCount;
+    private readonly LinkReporter _reporter;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -57,6 +62,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     {
         _settings = settings;
         _director = director;
+        _reporter = new LinkReporter(settings.Name);
         if (settings.DataPlane is { } dp)
         {
             var self = Self;
@@ -83,7 +89,18 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         {
             if (m.Version != _table?.Version && _pendingSince is null) Fetch();
         });
-        Receive<DirectorReachable>(_ => Fetch());
+        Receive<DirectorReachable>(_ =>
+        {
+            Fetch();
+            SendLinkReport(force: true);
+        });
+        Receive<LinkStateChanged>(m => _reporter.Changed(m.Peer, m.Up));
+        Receive<LinkReportReceived>(m =>
+        {
+            _reporter.Acknowledged(m.Sequence);
+            if (m.TableVersion != _table?.Version) Fetch();   // our long poll may have died with a link
+        });
+        Receive<ReportLinks>(_ => SendLinkReport(force: false));
         Receive<GetCurrentRouteTable>(_ => Sender.Tell(new CurrentRouteTable(_table)));
     }
 
@@ -97,6 +114,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             return;
         }
         Timers.StartPeriodicTimer("sweep", SweepLinks.Instance, Liveness.PingEvery);
+        Timers.StartPeriodicTimer("report-links", ReportLinks.Instance, LinkReporter.CheckEvery);
         if (_settings.DataPlane!.LinkListen is not null) TryStartLinkServer();
     }
 
@@ -144,6 +162,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         {
             Context.Stop(link.Actor);
             _links.Remove(peer);
+            _reporter.Forget(peer);
         }
         foreach (var (peer, target) in peers)
         {
@@ -155,6 +174,13 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
                 _links[peer] = (link.Actor, target);
             }
         }
+    }
+
+    /// <summary>Tells the director which links work (it routes around the others), when something changed.</summary>
+    private void SendLinkReport(bool force)
+    {
+        if (_flows is null) return;
+        if (_reporter.Due(peer => _flows.Links.Pool(peer).RttMs, Now, force) is { } report) _director.Send(report);
     }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;

@@ -90,7 +90,7 @@ public sealed class TestMesh : IAsyncDisposable
     }
 
     /// <summary>Waits until flows can start: the entries listen and the links are warm.</summary>
-    public Task ReadyForFlowsAsync() => Task.WhenAll(
+    public Task ReadyForFlowsAsync() => AllAsync(
         Core1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{EchoEntry} for echo: listening"), Ready),
         Core1.WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
         Core2.WaitForLineAsync(l => l.Contains("gateway core2: route table"), Ready),
@@ -99,6 +99,20 @@ public sealed class TestMesh : IAsyncDisposable
         Edge1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{Echo2Entry} for echo2: listening"), Ready),
         Edge2.WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
         Edge2.WaitForLineAsync(l => l.Contains("gateway edge2: route table"), Ready));
+
+    /// <summary>
+    /// Waits for all of <paramref name="waits"/>; when one times out, the failure shows the last lines of
+    /// every gateway (a node that cannot join is often explained by another node's log).
+    /// </summary>
+    public async Task AllAsync(params Task[] waits)
+    {
+        try { await Task.WhenAll(waits); }
+        catch (TimeoutException e)
+        {
+            var logs = _nodes.Select(n => $"--- {n.Name}, last lines:\n{string.Join("\n", n.Output.Split('\n').TakeLast(25))}");
+            throw new TimeoutException($"{e.Message.Split('\n')[0]}\n{string.Join("\n", logs)}", e);
+        }
+    }
 
     /// <summary>Every warning or error the gateways logged, for assertion messages.</summary>
     public string Warnings() => string.Join("\n", _nodes.SelectMany(n => n.Output.Split('\n')

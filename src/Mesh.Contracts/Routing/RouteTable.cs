@@ -44,7 +44,7 @@ public sealed record RouteTable(
     public string? Via(string destination) => NextHops.FirstOrDefault(h => h.Destination == destination)?.Via;
 
     public string Summary =>
-        $"route table v{Version}: listening on {Count(Entries.Count, "entry", "entries")}, owning {Count(Owned.Count, "service", "services")}";
+        $"route table {TableVersion.Text(Version)}: listening on {Count(Entries.Count, "entry", "entries")}, owning {Count(Owned.Count, "service", "services")}";
 
     private static string Count(int n, string one, string many) => $"{n} {(n == 1 ? one : many)}";
 }

@@ -6,7 +6,8 @@ namespace Mesh.Director.Routing;
 /// <summary>Pure: a route map and its revision -> the table each gateway receives.</summary>
 public static class RouteTables
 {
-    public static RouteTable For(RouteMap map, long version, string gateway)
+    /// <param name="links">the links paths may use (WorkingLinks); null: every link the config promises</param>
+    public static RouteTable For(RouteMap map, long version, string gateway, IReadOnlyList<LinkEdge>? links = null)
     {
         var gateways = map.Gateways.Values
             .Select(g => new GatewayInfo(g.Name, g.Kind == GatewayKind.Core, g.Links.Select(l => l.ToString()).ToArray()))
@@ -19,10 +20,14 @@ public static class RouteTables
             .Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check)))
             .ToArray();
         var flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
-        var hops = Paths.NextHops(gateway, Paths.Declared(gateways.Select(g => (g.Name, g.IsCore))))
+        var hops = Paths.NextHops(gateway, links ?? Paths.Declared(Members(map)))
             .Select(h => new NextHop(h.Key, h.Value)).ToArray();
         return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services, flows, hops);
     }
+
+    /// <summary>Every gateway the config declares, and whether it is a core gateway.</summary>
+    public static IEnumerable<(string Name, bool IsCore)> Members(RouteMap map) =>
+        map.Gateways.Values.Select(g => (g.Name, g.Kind == GatewayKind.Core));
 
     private static CheckSpec ToSpec(HealthCheck c) =>
         new(c.Kind.ToString().ToLowerInvariant(), c.Interval, c.Timeout, c.Rise, c.Fall, c.Path);

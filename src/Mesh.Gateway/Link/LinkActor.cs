@@ -8,6 +8,9 @@ namespace Mesh.Gateway.Link;
 /// <summary>The peer's addresses or the pool size changed in the route table.</summary>
 public sealed record LinkTargetChanged(IReadOnlyList<string> Addresses, int PoolSize);
 
+/// <summary>Told to the gateway when the link to <paramref name="Peer"/> is found up or down (it reports links to the director).</summary>
+public sealed record LinkStateChanged(string Peer, bool Up);
+
 /// <summary>
 /// Keeps <c>PoolSize</c> idle links warm to one peer this gateway can dial: dials, replaces each
 /// connection that is claimed or lost, and retries forever with capped exponential backoff and jitter.
@@ -39,6 +42,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private IReadOnlyList<string> _addresses;
     private int _poolSize, _inFlight, _failures, _next;
     private bool _up;
+    private bool? _told;
     private string? _lastError;
     private long _lastLossLogged = long.MinValue / 2;
 
@@ -58,6 +62,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             {   // "down" until a redial succeeds, which then logs "up": an operator sees each outage begin and end
                 _log.Warning("link to {0} lost ({1}); redialing", _peer, m.Reason);
                 (_up, _lastLossLogged) = (false, Environment.TickCount64);
+                TellGateway();
             }
             Fill();
         });
@@ -66,6 +71,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _inFlight--;
             if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
             (_up, _failures, _lastError) = (true, 0, null);
+            TellGateway();
             _ctx.Links.Add(m.Link);
             Fill();
         });
@@ -76,6 +82,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _next++;
             if (m.Error != _lastError || _up) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
             (_up, _lastError) = (false, m.Error);
+            TellGateway();
             Timers.StartSingleTimer("retry", Replenish.Instance, Backoff(_failures));
         });
         Receive<LinkTargetChanged>(m =>
@@ -83,6 +90,17 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             (_addresses, _poolSize) = (m.Addresses, m.PoolSize);
             Fill();
         });
+    }
+
+    /// <summary>
+    /// The gateway hears of each change of state; a link that has never been up counts as down only after
+    /// a few failed dials (a gateway that starts would otherwise report every link down for a moment).
+    /// </summary>
+    private void TellGateway()
+    {
+        if (_told == _up || (!_up && _told is null && _failures < 3)) return;
+        _told = _up;
+        Context.Parent.Tell(new LinkStateChanged(_peer, _up));
     }
 
     protected override void PreStart()

@@ -45,6 +45,8 @@ public sealed class LinkConnection : IAsyncDisposable
 
     /// <summary>The peer claimed this connection for a flow (raised once; the handler owns the stream).</summary>
     public event Action<LinkConnection, Open>? ClaimedByPeerFlow;
+    /// <summary>A ping this side sent was answered after this many milliseconds.</summary>
+    internal event Action<double>? RoundTrip;
     /// <summary>The connection died while idle (raised once).</summary>
     public event Action<LinkConnection, string>? Lost;
 
@@ -68,7 +70,9 @@ public sealed class LinkConnection : IAsyncDisposable
                     case Ping p:
                         await WriteIfIdleAsync(new Pong(p.Nonce));
                         break;
-                    case Pong:
+                    case Pong pong:
+                        var rtt = System.Diagnostics.Stopwatch.GetElapsedTime((long)pong.Nonce).TotalMilliseconds;
+                        if (rtt is >= 0 and < 60_000) RoundTrip?.Invoke(rtt);   // our pings carry their send time
                         break;
                     case Open open when Volatile.Read(ref _state) == ClaimedByUs:
                         if (Dialed) break;                          // our claim wins; the peer yields and serves it
@@ -154,7 +158,7 @@ public sealed class LinkConnection : IAsyncDisposable
     /// <summary>Sends a ping if still idle (the pool calls this on connections it dialed).</summary>
     internal async Task PingAsync()
     {
-        try { await WriteIfIdleAsync(new Ping((ulong)Environment.TickCount64)); }
+        try { await WriteIfIdleAsync(new Ping((ulong)System.Diagnostics.Stopwatch.GetTimestamp())); }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException) { await DisposeAsync(); }
     }
 

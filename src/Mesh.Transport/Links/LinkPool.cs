@@ -17,6 +17,30 @@ public sealed class LinkPool(string peer)
     public int IdleCount => _idle.Count;
     public int DialedIdleCount => _idle.Keys.Count(c => c.Dialed);
 
+    /// <summary>
+    /// The round-trip time to the peer: the smallest of the last few pings answered on connections this
+    /// side dialed (null until three were). The minimum ignores a ping delayed by a busy moment (a JIT
+    /// or GC pause at start-up) that would otherwise make the link look slow and move paths for nothing.
+    /// </summary>
+    public double? RttMs
+    {
+        get
+        {
+            lock (_rtts) return _rtts.Count >= 3 ? _rtts.Min() : null;
+        }
+    }
+
+    private readonly Queue<double> _rtts = new();
+
+    private void OnRoundTrip(double ms)
+    {
+        lock (_rtts)
+        {
+            _rtts.Enqueue(ms);
+            if (_rtts.Count > 8) _rtts.Dequeue();
+        }
+    }
+
     /// <summary>A connection this side dialed left the pool; the reason is null when a flow claimed it, else why it was lost.</summary>
     public event Action<LinkPool, string?>? DialedConnectionGone;
 
@@ -28,6 +52,7 @@ public sealed class LinkPool(string peer)
             onPeerFlow(c, open);
         };
         link.Lost += (c, reason) => Leave(c, reason);
+        link.RoundTrip += OnRoundTrip;
         link.Pooled = true;
         Join(link);
     }

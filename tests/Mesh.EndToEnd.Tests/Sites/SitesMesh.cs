@@ -123,8 +123,7 @@ public sealed class SitesMesh : IAsyncDisposable
             this["site-a"].WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
             this["site-b"].WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
             this["site-b"].WaitForLineAsync(l => l.Contains("link to core2 up"), Ready));
-        foreach (var (gateway, entry) in Entries)
-            await FirstWorkingFlowAsync(gateway, entry, Ready);
+        await HealthyAsync();
     }
 
     /// <summary>Each entry, by the gateway (and so the namespace) whose apps use it.</summary>
@@ -154,7 +153,21 @@ public sealed class SitesMesh : IAsyncDisposable
     public string Warnings() => string.Join("\n", _all.SelectMany(n => n.Output.Split('\n')
         .Where(l => l.Contains("WARNING") || l.Contains("ERROR")).TakeLast(40).Select(l => $"{n.Name}: {l}")));
 
-    public void Sites(string action, string site) => NetNs.Sites(action, Prefix, site);
+    public void Sites(string action, string site, params string[] more) => NetNs.Sites([action, Prefix, site, .. more]);
+
+    /// <summary>Waits for a line from whichever core gateway hosts the director, printed after <paramref name="marks"/>.</summary>
+    public async Task<string> DirectorLineAsync(Func<string, bool> match, TimeSpan timeout, (int Core1, int Core2) marks) =>
+        await await Task.WhenAny(
+            this["core1"].WaitForLineAsync(match, timeout, marks.Core1),
+            this["core2"].WaitForLineAsync(match, timeout, marks.Core2));
+
+    public (int Core1, int Core2) CoreMarks() => (this["core1"].Mark(), this["core2"].Mark());
+
+    /// <summary>Every entry carries a flow: the state each test starts from and leaves behind.</summary>
+    public async Task HealthyAsync()
+    {
+        foreach (var (gateway, entry) in Entries) await FirstWorkingFlowAsync(gateway, entry, Ready);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -61,6 +61,7 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
     [SitesFact]
     public async Task A_site_offline_for_30_seconds_carries_flows_again_within_10_seconds_of_its_return()
     {
+        await Mesh.HealthyAsync();
         var siteA = Mesh["site-a"];
         var mark = siteA.Mark();
         var outage = Stopwatch.StartNew();
@@ -85,6 +86,7 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
     [SitesFact]
     public async Task A_NAT_router_that_forgets_its_mappings_is_noticed_and_the_site_reconnects()
     {
+        await Mesh.HealthyAsync();
         var siteB = Mesh["site-b"];
         var mark = siteB.Mark();
         var forgotten = Stopwatch.StartNew();
@@ -99,6 +101,7 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
     [SitesFact]
     public async Task A_gateway_killed_and_started_again_is_used_again_without_restarting_the_others()
     {
+        await Mesh.HealthyAsync();
         await Mesh.KillAsync("site-a");
         var refusedAt = Stopwatch.StartNew();
         Assert.False(await ClientFlows.EchoesAsync(() => Mesh.ConnectAsync("core2", SitesMesh.Core2Entry), TimeSpan.FromSeconds(15)));
@@ -115,6 +118,7 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
     [SitesFact]
     public async Task The_director_node_restarted_existing_flows_keep_going_and_new_flows_work()
     {
+        await Mesh.HealthyAsync();
         // A flow that does not pass through core1 (the director's node): site-a's echo through core2's entry.
         using var steady = await SteadyFlow.StartAsync(await Mesh.ConnectAsync("core2", SitesMesh.Core2Entry));
         await steady.WaitForBytesAsync(1 << 20);
@@ -144,5 +148,29 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
         var (sent, echoed) = await steady.StopAsync();
         Assert.True(sent > 1 << 20 && sent == echoed, $"the flow through core2 sent {sent} bytes and got {echoed} back; warnings:\n{Mesh.Warnings()}");
         Assert.True(steady.Intact, "the bytes of the flow through core2 came back changed");
+    }
+
+    [SitesFact]
+    public async Task A_site_that_cannot_reach_core1_is_reached_through_core2_and_the_direct_link_is_used_again_once_it_works()
+    {
+        await Mesh.HealthyAsync();
+        var marks = Mesh.CoreMarks();
+        var blocked = Stopwatch.StartNew();
+        Mesh.Sites("block", "a", "10.99.0.11");
+        try
+        {
+            // site-a's pings to core1 go unanswered and its dials fail; it reports the link down, and the
+            // director sends every gateway new next hops: core1 <-> site-a now goes through core2.
+            await Mesh.DirectorLineAsync(l => l.Contains("links changed (core1-site-a down"), TimeSpan.FromSeconds(30), marks);
+            output.WriteLine($"the director routed around core1-site-a {blocked.Elapsed.TotalSeconds:0.0}s after it was blocked");
+            var times = await TimesToFirstFlow(TimeSpan.FromSeconds(30), ("core1", SitesMesh.Core1Entry), ("site-a", SitesMesh.SiteAToB), ("site-b", SitesMesh.SiteBToA));
+            AssertAllUnder(TimeSpan.FromSeconds(10), times, "the new paths were published");
+            await AssertComesBackWhole("core1", SitesMesh.Core1Entry, 8 << 20, "core1 -> core2 -> site-a");
+        }
+        finally { Mesh.Sites("unblock", "a", "10.99.0.11"); }
+
+        marks = Mesh.CoreMarks();
+        await Mesh.DirectorLineAsync(l => l.Contains("links changed (core1-site-a up"), TimeSpan.FromSeconds(30), marks);
+        await Mesh.HealthyAsync();
     }
 }

@@ -12,6 +12,7 @@
 #        sites.sh cut PREFIX a|b      the site's uplink cable is pulled (packets vanish, NAT state kept)
 #        sites.sh restore PREFIX a|b  the cable is back
 #        sites.sh forget PREFIX a|b   the NAT router's wan goes down and up: it forgets every mapping
+#        sites.sh block PREFIX a|b IP the site can no longer reach IP (a firewall upstream); unblock undoes it
 set -euo pipefail
 cmd=$1 p=$2
 
@@ -71,5 +72,7 @@ case $cmd in
   cut)     ns pub ip link set "nat-$3" down ;;
   restore) ns pub ip link set "nat-$3" up ;;
   forget)  ns "nat-$3" ip link set wan down; ns "nat-$3" ip link set wan up ;;
-  *) echo "usage: $0 up|down|cut|restore|forget PREFIX [a|b]" >&2; exit 2 ;;
+  block)   ns "nat-$3" iptables -I FORWARD -i lan -d "$4" -j DROP ;;
+  unblock) ns "nat-$3" iptables -D FORWARD -i lan -d "$4" -j DROP ;;
+  *) echo "usage: $0 up|down|cut|restore|forget|block|unblock PREFIX [a|b [IP]]" >&2; exit 2 ;;
 esac

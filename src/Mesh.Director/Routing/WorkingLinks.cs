@@ -1,0 +1,39 @@
+using Mesh.Contracts.Routing;
+
+namespace Mesh.Director.Routing;
+
+/// <summary>
+/// Pure: the links paths may use, from the links the config promises and what gateways found when they
+/// tested them. A link has up to two witnesses (each end may dial it and report it). It is used when a
+/// witness reports it up (at the best cost reported), dropped when every witness reports it down, and
+/// assumed up while nobody has reported on it yet (a gateway still starting).
+/// </summary>
+public static class WorkingLinks
+{
+    public static IReadOnlyList<LinkEdge> From(IEnumerable<(string Name, bool IsCore)> gateways, IReadOnlyDictionary<string, LinkReport> reports)
+    {
+        var working = new List<LinkEdge>();
+        foreach (var declared in Paths.Declared(gateways))
+        {
+            var witnesses = Witness(reports, declared.A, declared.B).Concat(Witness(reports, declared.B, declared.A)).ToList();
+            if (witnesses.Count == 0) working.Add(declared);
+            else if (witnesses.Any(w => w.Up)) working.Add(declared with { Cost = witnesses.Where(w => w.Up).Min(w => w.Cost) });
+        }
+        return working;
+    }
+
+    private static IEnumerable<LinkStatus> Witness(IReadOnlyDictionary<string, LinkReport> reports, string from, string to) =>
+        reports.TryGetValue(from, out var report) ? report.Links.Where(l => l.Peer == to) : [];
+
+    /// <summary>What changed between two sets of working links, for the director's log: "core1-site-a down, core1-core2 cost 4".</summary>
+    public static string Describe(IReadOnlyList<LinkEdge> before, IReadOnlyList<LinkEdge> after)
+    {
+        static string Key(LinkEdge e) => $"{e.A}-{e.B}";
+        var old = before.ToDictionary(Key);
+        var now = after.ToDictionary(Key);
+        var changes = old.Keys.Where(k => !now.ContainsKey(k)).Select(k => $"{k} down")
+            .Concat(now.Keys.Where(k => !old.ContainsKey(k)).Select(k => $"{k} up"))
+            .Concat(now.Where(n => old.TryGetValue(n.Key, out var o) && o.Cost != n.Value.Cost).Select(n => $"{n.Key} cost {n.Value.Cost}"));
+        return string.Join(", ", changes);
+    }
+}

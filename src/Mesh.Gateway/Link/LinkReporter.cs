@@ -1,0 +1,42 @@
+using Mesh.Contracts.Routing;
+
+namespace Mesh.Gateway.Link;
+
+/// <summary>
+/// Decides when the gateway tells the director about its links: when a link goes up or down or its
+/// cost changes, and every <see cref="RefreshEvery"/> in any case (a director that just took over has
+/// heard nothing yet). Changes that undo themselves between two checks are never sent. A report the
+/// director has not acknowledged is sent again at every check.
+/// </summary>
+public sealed class LinkReporter(string gateway)
+{
+    public static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(2), RefreshEvery = TimeSpan.FromSeconds(15);
+
+    private readonly Dictionary<string, bool> _up = [];
+    private string _lastSent = "";
+    private DateTimeOffset _sentAt = DateTimeOffset.MinValue;
+    private long _sequence;
+    private bool _acknowledged = true;
+
+    public void Changed(string peer, bool up) => _up[peer] = up;
+
+    public void Forget(string peer) => _up.Remove(peer);
+
+    public void Acknowledged(long sequence)
+    {
+        if (sequence == _sequence) _acknowledged = true;
+    }
+
+    /// <summary>The report to send now, or null; <paramref name="force"/> after the control plane (re)started.</summary>
+    public LinkReport? Due(Func<string, double?> rttMs, DateTimeOffset now, bool force = false)
+    {
+        var links = _up.OrderBy(l => l.Key, StringComparer.Ordinal)
+            .Select(l => new LinkStatus(l.Key, l.Value, l.Value ? Round(rttMs(l.Key)) : null)).ToArray();
+        var signature = string.Join(";", links.Select(l => $"{l.Peer}:{l.Up}:{l.Cost}"));
+        if (!force && _acknowledged && signature == _lastSent && now - _sentAt < RefreshEvery) return null;
+        (_lastSent, _sentAt, _acknowledged) = (signature, now, false);
+        return new LinkReport(gateway, ++_sequence, links);
+    }
+
+    private static double? Round(double? ms) => ms is { } v ? Math.Round(v, 2) : null;
+}

@@ -1,0 +1,74 @@
+using Mesh.Contracts.Routing;
+using Mesh.Director.Routing;
+
+namespace Mesh.ControlPlane.Tests;
+
+/// <summary>Which links the director lets paths use, from what the gateways found when they tested them.</summary>
+public sealed class WorkingLinksSpec
+{
+    private static readonly (string, bool)[] Mesh = [("core1", true), ("core2", true), ("site-a", false), ("site-b", false)];
+
+    private static Dictionary<string, LinkReport> Reports(params LinkReport[] reports) => reports.ToDictionary(r => r.Gateway);
+
+    private static LinkReport Report(string gateway, params LinkStatus[] links) => new(gateway, 1, links);
+
+    private static string Names(IEnumerable<LinkEdge> links) => string.Join(" ", links.Select(l => $"{l.A}-{l.B}:{l.Cost}"));
+
+    [Fact]
+    public void Before_any_report_every_declared_link_is_used()
+    {
+        Assert.Equal("core1-core2:1 core1-site-a:1 core1-site-b:1 core2-site-a:1 core2-site-b:1", Names(WorkingLinks.From(Mesh, Reports())));
+    }
+
+    [Fact]
+    public void A_link_its_only_witness_reports_down_is_not_used_and_the_path_goes_through_the_other_core()
+    {
+        var links = WorkingLinks.From(Mesh, Reports(Report("site-a", new LinkStatus("core1", false, null), new LinkStatus("core2", true, 0.3))));
+        Assert.DoesNotContain("core1-site-a", Names(links));
+        Assert.Equal("core2", Paths.NextHops("core1", links)["site-a"]);
+        Assert.Equal("core2", Paths.NextHops("site-a", links)["core1"]);
+    }
+
+    [Fact]
+    public void A_link_is_used_when_either_end_reports_it_up_at_the_best_cost_reported()
+    {
+        var oneWay = Reports(Report("core1", new LinkStatus("core2", false, null)), Report("core2", new LinkStatus("core1", true, 23)));
+        Assert.Contains("core1-core2:5", Names(WorkingLinks.From(Mesh, oneWay)));   // 23 ms: 5 steps of 5 ms
+        var bothDown = Reports(Report("core1", new LinkStatus("core2", false, null)), Report("core2", new LinkStatus("core1", false, null)));
+        Assert.DoesNotContain("core1-core2", Names(WorkingLinks.From(Mesh, bothDown)));
+    }
+
+    [Fact]
+    public void A_slow_direct_link_loses_to_a_faster_path_through_a_relay()
+    {
+        var links = WorkingLinks.From(Mesh, Reports(
+            Report("site-a", new LinkStatus("core1", true, 180), new LinkStatus("core2", true, 4)),
+            Report("core2", new LinkStatus("core1", true, 9))));
+        Assert.Equal("core2", Paths.NextHops("site-a", links)["core1"]);   // 1 + 2 beats 36
+    }
+
+    [Fact]
+    public void Round_trips_on_one_LAN_all_cost_the_same_so_jitter_never_moves_a_path()
+    {
+        Assert.All(new[] { 0.05, 0.4, 1.9, 4.99 }, rtt => Assert.Equal(1, new LinkStatus("p", true, rtt).Cost));
+        Assert.Equal(1, new LinkStatus("p", true, null).Cost);
+    }
+
+    [Fact]
+    public void The_change_is_described_for_the_log()
+    {
+        var before = WorkingLinks.From(Mesh, Reports());
+        var after = WorkingLinks.From(Mesh, Reports(Report("site-a", new LinkStatus("core1", false, null), new LinkStatus("core2", true, 12))));
+        Assert.Equal("core1-site-a down, core2-site-a cost 3", WorkingLinks.Describe(before, after));
+        Assert.Equal("core1-site-a up, core2-site-a cost 1", WorkingLinks.Describe(after, before));
+    }
+
+    [Fact]
+    public void Table_versions_differ_between_directors_and_read_as_revision_and_path_changes()
+    {
+        Assert.NotEqual(TableVersion.Of(3, 17, 0), TableVersion.Of(3, 18, 0));
+        Assert.Equal("v3", TableVersion.Text(TableVersion.Of(3, 17, 0)));
+        Assert.Equal("v3.2", TableVersion.Text(TableVersion.Of(3, 17, 2)));
+        Assert.Equal(3, TableVersion.Revision(TableVersion.Of(3, (1 << 20) - 1, (1 << 20) - 1)));
+    }
+}
