@@ -12,8 +12,9 @@ public sealed record LinkTargetChanged(IReadOnlyList<string> Addresses, int Pool
 public sealed record LinkStateChanged(string Peer, bool Up);
 
 /// <summary>
-/// Keeps <c>PoolSize</c> idle links warm to one peer this gateway can dial: dials, replaces each
-/// connection that is claimed or lost, and retries forever with capped exponential backoff and jitter.
+/// Keeps idle links warm to one peer this gateway can dial (<c>pool_size</c>, more during a burst of
+/// claims: PoolDemand): dials, replaces each connection that is claimed or lost, and retries forever
+/// with capped exponential backoff and jitter.
 /// </summary>
 public sealed class LinkActor : ReceiveActor, IWithTimers
 {
@@ -23,6 +24,14 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private sealed record Replenish
     {
         public static readonly Replenish Instance = new();
+    }
+    private sealed record Claimed
+    {
+        public static readonly Claimed Instance = new();
+    }
+    private sealed record Trim
+    {
+        public static readonly Trim Instance = new();
     }
     private sealed record Dialed(LinkConnection Link, string Address) : INoSerializationVerificationNeeded;
     private sealed record DialFailed(string Address, string Error);
@@ -40,7 +49,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<LinkPool, string?> _onGone;
     private IReadOnlyList<string> _addresses;
-    private int _poolSize, _inFlight, _failures, _next;
+    private readonly PoolDemand _demand;
+    private int _inFlight, _failures, _next;
     private bool _up;
     private bool? _told;
     private string? _lastError;
@@ -50,12 +60,24 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
 
     public LinkActor(string peer, IReadOnlyList<string> addresses, int poolSize, FlowContext ctx)
     {
-        (_peer, _addresses, _poolSize, _ctx) = (peer, addresses, poolSize, ctx);
+        (_peer, _addresses, _ctx) = (peer, addresses, ctx);
+        _demand = new PoolDemand(poolSize);
         _pool = ctx.Links.Pool(peer);
         var self = Self;
-        _onGone = (_, lostBecause) => self.Tell(lostBecause is null ? Replenish.Instance : new ConnectionLost(lostBecause));
+        _onGone = (_, lostBecause) => self.Tell(lostBecause switch
+        {
+            null => Claimed.Instance,
+            LinkPool.SurplusClosed => Replenish.Instance,
+            _ => new ConnectionLost(lostBecause),
+        });
 
         Receive<Replenish>(_ => Fill());
+        Receive<Claimed>(_ =>
+        {
+            _demand.Claimed(Environment.TickCount64);
+            Fill();
+        });
+        Receive<Trim>(_ => TrimSurplus());
         Receive<ConnectionLost>(m =>
         {
             if (_up && Environment.TickCount64 - _lastLossLogged > QuietAfterLoss.TotalMilliseconds)
@@ -87,7 +109,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         });
         Receive<LinkTargetChanged>(m =>
         {
-            (_addresses, _poolSize) = (m.Addresses, m.PoolSize);
+            (_addresses, _demand.PoolSize) = (m.Addresses, m.PoolSize);
             Fill();
         });
     }
@@ -106,12 +128,19 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _pool.DialedConnectionGone += _onGone;
+        Timers.StartPeriodicTimer("trim", Trim.Instance, PoolDemand.QuietBeforeTrim);
         Fill();
+    }
+
+    private void TrimSurplus()
+    {
+        var surplus = _demand.Surplus(Environment.TickCount64, _pool.DialedIdleCount);
+        if (surplus > 0) _ = _pool.CloseDialedSurplusAsync(surplus);
     }
 
     private void Fill()
     {
-        var wanted = _poolSize - _pool.DialedIdleCount - _inFlight;
+        var wanted = _demand.DialsToStart(Environment.TickCount64, _pool.DialedIdleCount, _inFlight);
         if (_failures > 0) wanted = Math.Min(wanted, 1 - _inFlight);   // while failing, one dial at a time
         if (_addresses.Count == 0) return;
         for (var i = 0; i < wanted; i++)

@@ -85,12 +85,15 @@ public sealed class LinkPool(string peer)
 
     /// <summary>
     /// Claims an idle connection for <paramref name="open"/>, waiting up to <paramref name="waitForIdle"/>
-    /// for one to be added if none is idle. Returns the connection when the peer accepted or refused.
+    /// for one to be added if none is idle; while the peer keeps adding connections (others took them
+    /// first: a burst), the wait goes on, up to four times as long in all. Returns the connection when
+    /// the peer accepted or refused.
     /// Connections not heard from within <see cref="Liveness.SuspectAfter"/> are passed over.
     /// </summary>
     public async Task<(LinkConnection? Link, ClaimResult Result)> ClaimAsync(Open open, TimeSpan waitForIdle, TimeSpan answerTimeout, CancellationToken ct)
     {
         var deadline = Environment.TickCount64 + (long)waitForIdle.TotalMilliseconds;
+        var longest = Environment.TickCount64 + 4 * (long)waitForIdle.TotalMilliseconds;
         string? lastError = null;
         while (true)
         {
@@ -109,7 +112,8 @@ public sealed class LinkPool(string peer)
             }
             var left = deadline - Environment.TickCount64;
             if (left <= 0) return (null, new ClaimResult(ClaimStatus.Failed, Error: lastError ?? $"no idle link to {Peer}"));
-            await Task.WhenAny(added, Task.Delay(TimeSpan.FromMilliseconds(left), ct));
+            if (await Task.WhenAny(added, Task.Delay(TimeSpan.FromMilliseconds(left), ct)) == added)
+                deadline = Math.Min(Environment.TickCount64 + (long)waitForIdle.TotalMilliseconds, longest);   // the peer is alive and adding
             ct.ThrowIfCancellationRequested();
         }
     }
@@ -132,6 +136,15 @@ public sealed class LinkPool(string peer)
             if (link.MillisSinceHeard >= deadAfter.TotalMilliseconds) _ = link.CloseIfIdleAsync("silent too long");
             else if (link.Dialed) _ = link.PingAsync();
         }
+    }
+
+    /// <summary>The reason given when a surplus connection is closed on purpose (not a loss to report).</summary>
+    public const string SurplusClosed = "surplus after a burst";
+
+    /// <summary>Closes up to <paramref name="count"/> idle connections this side dialed (a burst is over).</summary>
+    public async Task CloseDialedSurplusAsync(int count)
+    {
+        foreach (var link in _idle.Keys.Where(l => l.Dialed).Take(count).ToList()) await link.CloseIfIdleAsync(SurplusClosed);
     }
 
     /// <summary>Closes every idle connection (the peer left the mesh, or this gateway stops).</summary>
