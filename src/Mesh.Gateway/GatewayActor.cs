@@ -48,6 +48,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private RouteTable? _table;
     private DateTimeOffset? _pendingSince;
     private DateTimeOffset _nextFetch;
+    private DateTimeOffset _lastAnswer;
     private string? _lastProblem;
     private readonly FlowContext? _flows;
     private LinkServer? _linkServer;
@@ -91,6 +92,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         });
         Receive<DirectorReachable>(_ =>
         {
+            _lastAnswer = Now;
             Fetch();
             SendLinkReport(force: true);
         });
@@ -98,6 +100,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<LinkReportReceived>(m =>
         {
             _reporter.Acknowledged(m.Sequence);
+            _lastAnswer = Now;
             if (m.TableVersion != _table?.Version) Fetch();   // our long poll may have died with a link
         });
         Receive<ReportLinks>(_ => SendLinkReport(force: false));
@@ -106,6 +109,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        _lastAnswer = Now;
         Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(500));
         Fetch();
         if (_flows is null)
@@ -187,6 +191,13 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     private void OnTick()
     {
+        if (_settings.RestartControlPlaneAfter is { } limit && Now - _lastAnswer > limit && _reporter.AnyUp)
+        {
+            _log.Warning("gateway {0}: no answer from the director for {1:0}s although links to core gateways work; restarting the control plane",
+                _settings.Name, limit.TotalSeconds);
+            _lastAnswer = Now;
+            _director.RestartControlPlane($"no answer from the director for {limit.TotalSeconds:0}s");
+        }
         if (_pendingSince is { } since && Now - since > _settings.RequestTimeout)
         {
             Problem("no answer from the director yet; asking again");
@@ -218,6 +229,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     private void Answered(TimeSpan pause)
     {
+        _lastAnswer = Now;
         _pendingSince = null;
         _nextFetch = Now + pause;
         if (pause <= TimeSpan.Zero) Fetch();

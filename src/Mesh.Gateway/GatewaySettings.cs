@@ -16,11 +16,18 @@ public sealed record GatewaySettings(string Name, bool IsCore, TimeSpan LongPoll
     /// <summary>Null: control plane only (no certificate given), e.g. in control-plane tests.</summary>
     public DataPlaneSettings? DataPlane { get; init; }
 
+    /// <summary>
+    /// An edge whose director has not answered for this long while its links to core gateways work asks
+    /// for a new control plane: its ClusterClient was once seen stuck for minutes after a NAT forgot its
+    /// mappings (the sites suite), and a new one connects in seconds. Null: never (core gateways).
+    /// </summary>
+    public TimeSpan? RestartControlPlaneAfter { get; init; }
+
     /// <summary>Core gateways hear of changes through pub-sub and refresh now and then as a safety net.</summary>
     public static GatewaySettings Core(string name) =>
         new(name, true, TimeSpan.Zero, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
 
     /// <summary>Edges get no pushes (they are behind NAT): they long-poll by version.</summary>
     public static GatewaySettings Edge(string name) =>
-        new(name, false, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20));
+        new(name, false, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20)) { RestartControlPlaneAfter = TimeSpan.FromSeconds(45) };
 }

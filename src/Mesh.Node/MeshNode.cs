@@ -77,6 +77,12 @@ public static class MeshNode
         var gatewaySystem = ActorSystem.Create(GatewaySystemName, MeshHocon.ForGateway());
         var channel = new BridgedDirectorChannel();
         var gateway = StartGateway(gatewaySystem, o, identity, channel);
+        ActorSystem? current = null;
+        channel.RestartRequested += reason =>
+        {
+            say($"restarting the control plane: {reason}");
+            _ = Volatile.Read(ref current)?.Terminate();
+        };
         var backoff = TimeSpan.FromSeconds(1);
         while (!stop.IsCancellationRequested)
         {
@@ -94,6 +100,7 @@ public static class MeshNode
                 continue;
             }
             backoff = TimeSpan.FromSeconds(1);
+            Volatile.Write(ref current, system);
             var bridge = StartControlPlane(system, o, gateway, tls: true);
             channel.Attach(bridge);
             var stopped = new TaskCompletionSource();

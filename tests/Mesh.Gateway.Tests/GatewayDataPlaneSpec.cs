@@ -21,6 +21,7 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
     private sealed class Silent : IDirectorChannel
     {
         public void Send(object message) { }   // the test plays the director
+        public void RestartControlPlane(string reason) { }
     }
 
     private readonly EchoServer _echo = new();

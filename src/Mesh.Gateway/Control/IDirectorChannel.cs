@@ -9,6 +9,9 @@ namespace Mesh.Gateway.Control;
 public interface IDirectorChannel
 {
     void Send(object message);
+
+    /// <summary>The control plane seems stuck (no answer for long while the network works): start it again.</summary>
+    void RestartControlPlane(string reason);
 }
 
 /// <summary>
@@ -26,4 +29,9 @@ public sealed class BridgedDirectorChannel : IDirectorChannel
     public void Detach(IActorRef bridge) => Interlocked.CompareExchange(ref _bridge, null, bridge);
 
     public void Send(object message) => _bridge?.Tell(new DirectorBridge.ToDirector(message));
+
+    /// <summary>Raised when the gateway asks for a new control plane; the node's restart loop ends the current one.</summary>
+    public event Action<string>? RestartRequested;
+
+    public void RestartControlPlane(string reason) => RestartRequested?.Invoke(reason);
 }

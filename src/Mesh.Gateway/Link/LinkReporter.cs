@@ -22,6 +22,9 @@ public sealed class LinkReporter(string gateway)
 
     public void Forget(string peer) => _up.Remove(peer);
 
+    /// <summary>At least one link works: the network is there, whatever the control plane says.</summary>
+    public bool AnyUp => _up.ContainsValue(true);
+
     public void Acknowledged(long sequence)
     {
         if (sequence == _sequence) _acknowledged = true;

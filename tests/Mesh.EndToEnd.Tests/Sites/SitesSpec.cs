@@ -96,6 +96,13 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
         output.WriteLine($"site-b noticed {forgotten.Elapsed.TotalSeconds:0.0}s after its NAT forgot it");
         var times = await TimesToFirstFlow(TimeSpan.FromSeconds(60), ("site-b", SitesMesh.SiteBToA), ("site-a", SitesMesh.SiteAToB));
         AssertAllUnder(TimeSpan.FromSeconds(10), times, "site-b noticed that its NAT forgot it");
+
+        // Its control channel (ClusterClient) was cut the same way: it reaches the director again too, by
+        // itself or, if it stays stuck (seen after the director's node restarted), through a new control
+        // plane that the gateway starts after 45 s without an answer while its links work.
+        await siteB.WaitForLineAsync(l => l.Contains("director-client] Connected to"), TimeSpan.FromSeconds(90), mark);
+        output.WriteLine($"site-b's control channel reconnected {forgotten.Elapsed.TotalSeconds:0.0}s after its NAT forgot it"
+            + (siteB.Output.Split('\n').Skip(mark).Any(l => l.Contains("restarting the control plane")) ? ", after restarting its control plane" : ""));
     }
 
     [SitesFact]
@@ -172,5 +179,25 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
         marks = Mesh.CoreMarks();
         await Mesh.DirectorLineAsync(l => l.Contains("links changed (core1-site-a up"), TimeSpan.FromSeconds(30), marks);
         await Mesh.HealthyAsync();
+    }
+
+    [SitesFact]
+    public async Task A_gateway_started_while_its_site_is_offline_waits_and_works_within_10_seconds_of_the_network_return()
+    {
+        await Mesh.HealthyAsync();
+        await Mesh.KillAsync("site-b");
+        Mesh.Sites("cut", "b");
+        NodeProcess siteB;
+        try
+        {
+            siteB = await Mesh.StartAsync("site-b");
+            // It cannot reach the director (which tells it which links to dial): it says so, keeps trying, never exits.
+            await siteB.WaitForLineAsync(l => l.Contains("no answer from the director yet"), TimeSpan.FromSeconds(60));
+            Assert.False(siteB.HasExited, $"site-b exited while offline:\n{siteB.Output}");
+        }
+        finally { Mesh.Sites("restore", "b"); }
+
+        var times = await TimesToFirstFlow(TimeSpan.FromSeconds(60), ("site-b", SitesMesh.SiteBToA), ("site-a", SitesMesh.SiteAToB));
+        AssertAllUnder(TimeSpan.FromSeconds(10), times, "the network of a site-b that started offline came back");
     }
 }
