@@ -26,7 +26,19 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
         Akka.Actor.Props.Create(() => new DirectorActor(settings, store, mediator));
 
     private sealed record Loaded(LoadResult Config, DirectorState? Stored, string? StoreError);
-    private sealed record Saved(long Revision, bool Accepted, string? Error);
+    private sealed record Saved(DirectorState State, bool Accepted, string? Error);
+    private sealed record CheckStore
+    {
+        public static readonly CheckStore Instance = new();
+    }
+    private sealed record StoreChecked(DirectorState? Stored, string? Error);
+
+    /// <summary>
+    /// How often the director checks that the store holds its state: while the store is unreachable it
+    /// serves from memory; when the store is back (perhaps empty: a Redis without persistence that
+    /// restarted) it writes its state again.
+    /// </summary>
+    public static readonly TimeSpan StoreCheck = TimeSpan.FromSeconds(5);
     private sealed record SweepWaiters
     {
         public static readonly SweepWaiters Instance = new();
@@ -47,6 +59,9 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private long _revision, _version;
     private int _pathsEpoch;
     private IReadOnlyList<LinkEdge> _links = [];
+    /// <summary>The state this director serves, which the store must hold.</summary>
+    private DirectorState? _current;
+    private bool _storeDown;
     private IReadOnlyList<string> _configErrors = [];
 
     public IStash Stash { get; set; } = null!;
@@ -78,11 +93,56 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
             ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
             _revision, _settings.ConfigPath, _configErrors)));
         Receive<SweepWaiters>(_ => Sweep());
-        Receive<Saved>(m =>
+        Receive<Saved>(OnSaved);
+        Receive<CheckStore>(_ => CheckStoreAsync(_store, _stopping.Token).PipeTo(Self));
+        Receive<StoreChecked>(OnStoreChecked);
+        Receive<Loaded>(Apply);   // the store held a newer revision: what another director wrote wins
+    }
+
+    private static async Task<StoreChecked> CheckStoreAsync(IDirectorStore store, CancellationToken ct)
+    {
+        try { return new StoreChecked(await store.LoadAsync(ct), null); }
+        catch (Exception e) { return new StoreChecked(null, e.GetBaseException().Message); }
+    }
+
+    private void OnStoreChecked(StoreChecked m)
+    {
+        if (m.Error is not null) { StoreDown(m.Error); return; }
+        if (_current is not { } current) return;
+        if (m.Stored is null || m.Stored.Revision < current.Revision)
         {
-            if (m.Error is not null) _log.Warning("director: could not save route map v{0}: {1}", m.Revision, m.Error);
-            else if (!m.Accepted) _log.Warning("director: the store holds a newer revision than v{0}; another director wrote it", m.Revision);
-        });
+            _log.Info("director: the store does not hold route map v{0} (it was unreachable, or restarted empty); writing it", current.Revision);
+            SaveAsync(_store, current, _stopping.Token).PipeTo(Self);
+        }
+        else if (m.Stored.Revision > current.Revision) Reload(current.Revision);
+        else StoreUp();
+    }
+
+    private void OnSaved(Saved m)
+    {
+        if (m.Error is not null) { StoreDown(m.Error); return; }
+        StoreUp();
+        if (!m.Accepted) Reload(m.State.Revision);
+    }
+
+    private void Reload(long revision)
+    {
+        _log.Warning("director: the store holds a newer revision than v{0} (another director wrote it); loading it", revision);
+        LoadAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self);
+    }
+
+    /// <summary>Logged once per outage, not once per check.</summary>
+    private void StoreDown(string error)
+    {
+        if (!_storeDown)
+            _log.Warning("director: the store is unreachable ({0}); serving from memory, checking again every {1:0}s", error, StoreCheck.TotalSeconds);
+        _storeDown = true;
+    }
+
+    private void StoreUp()
+    {
+        if (_storeDown) _log.Info("director: the store is reachable again");
+        _storeDown = false;
     }
 
     protected override void PreStart()
@@ -90,6 +150,7 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
         var ct = _stopping.Token;
         LoadAsync(_settings.ConfigPath, _store, ct).PipeTo(Self);
         Timers.StartPeriodicTimer("sweep", SweepWaiters.Instance, TimeSpan.FromSeconds(1));
+        Timers.StartPeriodicTimer("check-store", CheckStore.Instance, StoreCheck);
     }
 
     protected override void PostStop()
@@ -109,7 +170,7 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private void Apply(Loaded m)
     {
-        if (m.StoreError is not null) _log.Warning("director: could not read the store: {0}", m.StoreError);
+        if (m.StoreError is not null) StoreDown(m.StoreError);
         if (!m.Config.IsValid)
         {
             _configErrors = m.Config.Errors.Select(e => e.ToString()).ToArray();
@@ -120,18 +181,16 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
         var map = m.Config.Map!;
         var stored = m.Stored;
         var version = stored is not null && stored.ConfigHash == map.ContentHash ? stored.Revision : (stored?.Revision ?? 0) + 1;
-        if (version != stored?.Revision)
-        {
-            var state = new DirectorState(version, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow);
-            SaveAsync(_store, state, _stopping.Token).PipeTo(Self);
-        }
+        _current = version == stored?.Revision ? stored : new DirectorState(version, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow);
+        if (version != stored?.Revision) SaveAsync(_store, _current, _stopping.Token).PipeTo(Self);
+        if (_map is not null && version == _revision && map.ContentHash == _map.ContentHash) return;   // nothing new to publish
         Publish(map, version);
     }
 
     private static async Task<Saved> SaveAsync(IDirectorStore store, DirectorState state, CancellationToken ct)
     {
-        try { return new Saved(state.Revision, await store.SaveAsync(state, ct), null); }
-        catch (Exception e) { return new Saved(state.Revision, false, e.Message); }
+        try { return new Saved(state, await store.SaveAsync(state, ct), null); }
+        catch (Exception e) { return new Saved(state, false, e.GetBaseException().Message); }
     }
 
     private void Publish(RouteMap map, long revision)

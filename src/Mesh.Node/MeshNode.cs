@@ -4,6 +4,7 @@ using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Event;
+using Mesh.Config;
 using Mesh.Contracts;
 using Mesh.Director;
 using Mesh.Director.Store;
@@ -36,7 +37,8 @@ public static class MeshNode
     /// carries <paramref name="gateway"/>'s requests to the director.
     /// </summary>
     /// <param name="tls">remoting runs over TLS, so the receptionists are at akka.ssl.tcp (edges)</param>
-    public static IActorRef StartControlPlane(ActorSystem system, NodeOptions o, IActorRef gateway, bool tls)
+    /// <param name="store">where the director keeps its state; null: the embedded file store under --state-dir</param>
+    public static IActorRef StartControlPlane(ActorSystem system, NodeOptions o, IActorRef gateway, bool tls, IDirectorStore? store = null)
     {
         if (!o.IsCore)
         {
@@ -48,7 +50,7 @@ public static class MeshNode
         if (o.HostsDirector)
         {
             var director = DirectorActor.Props(DirectorSettings.For(Path.GetFullPath(o.ConfigPath!)),
-                new FileDirectorStore(o.DirectorStorePath), mediator);
+                store ?? new FileDirectorStore(o.DirectorStorePath), mediator);
             system.ActorOf(ClusterSingletonManager.Props(director, PoisonPill.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole(MeshHocon.DirectorRole)), ActorPaths.DirectorManagerName);
         }
@@ -77,6 +79,10 @@ public static class MeshNode
         var gatewaySystem = ActorSystem.Create(GatewaySystemName, MeshHocon.ForGateway());
         var channel = new BridgedDirectorChannel();
         var gateway = StartGateway(gatewaySystem, o, identity, channel);
+        await using var redis = o.Redis is not null && o.HostsDirector
+            ? await RedisDirectorStore.ConnectAsync(o.Redis, RouteMapLoader.LoadFile(o.ConfigPath!).Map?.MeshName ?? "mesh")
+            : null;
+        if (redis is not null) say($"director state in {redis.Describe}");
         ActorSystem? current = null;
         channel.RestartRequested += reason =>
         {
@@ -101,7 +107,7 @@ public static class MeshNode
             }
             backoff = TimeSpan.FromSeconds(1);
             Volatile.Write(ref current, system);
-            var bridge = StartControlPlane(system, o, gateway, tls: true);
+            var bridge = StartControlPlane(system, o, gateway, tls: true, redis);
             channel.Attach(bridge);
             var stopped = new TaskCompletionSource();
             await using (stop.Register(() => stopped.TrySetResult()))

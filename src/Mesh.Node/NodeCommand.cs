@@ -29,7 +29,11 @@ public static class NodeCommand
     private static readonly Option<bool> Check = new("--check")
     { Description = "With --config: validate the file, print every error, exit 0 if valid and 2 if not; starts nothing" };
     private static readonly Option<string?> Redis = new("--redis")
-    { Description = "Director state in Redis (not built yet); without it the state is kept in a file under --state-dir", HelpName = "HOST:PORT" };
+    {
+        Description = "Keep the director's state in Redis, shared by every node that may host it: a StackExchange.Redis "
+                      + "configuration string (host:port[,password=SECRET][,ssl=true]). Without it the state is kept in a file under --state-dir",
+        HelpName = "CONFIGURATION",
+    };
     private static readonly Option<HostPort?> Api = new("--api")
     { Description = "Serve the REST API here (not built yet)", HelpName = "HOST:PORT", CustomParser = ParseAddress };
     private static readonly Option<string?> Cert = new("--cert") { Description = "This gateway's certificate (PEM)", HelpName = "FILE" };

@@ -38,8 +38,8 @@ public sealed record NodeOptions(
             yield return "--join is required for an edge gateway (no --listen): it must know the core gateways to reach";
         if (!IsCore && ConfigPath is not null)
             yield return "--config needs --listen: only core gateways (cluster members) can host the director";
-        if (Redis is not null)
-            yield return "--redis: the Redis store is not built yet; leave it out to use the embedded store in --state-dir";
+        if (Redis is not null && ConfigPath is null)
+            yield return "--redis needs --config: only a node that may host the director keeps the director's state";
         if (Api is not null)
             yield return "--api: the REST API is not built yet; leave it out";
         if (Cert is null || Key is null || Ca is null)

@@ -35,7 +35,8 @@ public sealed class TestMesh : IAsyncDisposable
     /// <summary>edge1's entry for echo3, which edge2 owns (edge -> core relay -> edge).</summary>
     public int Echo3Entry { get; } = FreePorts.Next();
 
-    public async Task StartAsync(int echoPort, int downPort)
+    /// <param name="redis">a StackExchange.Redis configuration: the director keeps its state there (--redis)</param>
+    public async Task StartAsync(int echoPort, int downPort, string? redis = null)
     {
         var config = Path.Combine(_dir, "mesh.toml");
         await File.WriteAllTextAsync(config, $$"""
@@ -83,8 +84,9 @@ public sealed class TestMesh : IAsyncDisposable
             """);
         var (p1, p2) = (FreePorts.Next(), FreePorts.Next());
         var join = Join = $"127.0.0.1:{p1},127.0.0.1:{p2}";
-        Core1 = await Start("core1", "--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config);
-        Core2 = await Start("core2", "--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config);
+        string[] store = redis is null ? [] : ["--redis", redis];
+        Core1 = await Start("core1", ["--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config, .. store]);
+        Core2 = await Start("core2", ["--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config, .. store]);
         Edge1 = await Start("edge1", "--join", join);
         Edge2 = await Start("edge2", "--join", join);
     }

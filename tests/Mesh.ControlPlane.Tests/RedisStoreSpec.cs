@@ -1,0 +1,79 @@
+using Akka.Actor;
+using Mesh.Contracts.Routing;
+using Mesh.Director;
+using Mesh.Director.Store;
+using Mesh.Tests.Shared;
+
+namespace Mesh.ControlPlane.Tests;
+
+/// <summary>The director's state in a real redis-server: kept across restarts, fenced by revision, written back after an outage.</summary>
+public sealed class RedisStoreSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = INFO"), IAsyncLifetime
+{
+    private readonly RedisServer _redis = new();
+    private readonly string _config = Path.Combine(Directory.CreateTempSubdirectory("mesh-redis-").FullName, "mesh.toml");
+
+    public async Task InitializeAsync()
+    {
+        await File.WriteAllTextAsync(_config, TestMesh.Config);
+        if (RedisServer.WhyUnavailable is null) await _redis.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
+
+    private static DirectorState State(long revision, string text = "[mesh]") => new(revision, $"hash{revision}", text, DateTimeOffset.UtcNow);
+
+    [RedisFact]
+    public async Task The_state_outlives_the_store_that_wrote_it()
+    {
+        await using (var first = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test"))
+            Assert.True(await first.SaveAsync(State(3, "[mesh]\nname = \"test\""), default));
+        await using var second = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+        var loaded = await second.LoadAsync(default);
+        Assert.Equal(3, loaded!.Revision);
+        Assert.Equal("[mesh]\nname = \"test\"", loaded.ConfigText);
+        await using var otherMesh = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "other");
+        Assert.Null(await otherMesh.LoadAsync(default));   // one key prefix per mesh
+    }
+
+    [RedisFact]
+    public async Task A_director_with_an_older_revision_cannot_overwrite_a_newer_one()
+    {
+        await using var store = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+        Assert.True(await store.SaveAsync(State(5), default));
+        Assert.False(await store.SaveAsync(State(4), default));
+        Assert.Equal(5, (await store.LoadAsync(default))!.Revision);
+        Assert.True(await store.SaveAsync(State(5), default));   // the same revision again is fine (a restart)
+    }
+
+    [RedisFact]
+    public async Task A_director_serves_while_Redis_is_down_and_writes_its_state_when_Redis_is_back()
+    {
+        await _redis.StopAsync();
+        await using var store = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+        var director = Sys.ActorOf(DirectorActor.Props(DirectorSettings.For(_config), store, mediator: null));
+
+        var table = await director.Ask<RouteTable>(new GetRouteTable("core1", 0, TimeSpan.Zero), TimeSpan.FromSeconds(15));
+        Assert.NotEmpty(table.Entries);   // served from the config file, from memory
+
+        await _redis.StartAsync();
+        await AwaitAssertAsync(async () =>
+        {
+            await using var reader = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+            Assert.Equal(1, (await reader.LoadAsync(default))?.Revision);
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+    }
+
+    [RedisFact]
+    public async Task A_director_that_starts_takes_the_revision_in_Redis()
+    {
+        await using (var seed = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test"))
+        {
+            var map = Mesh.Config.RouteMapLoader.LoadFile(_config).Map!;
+            Assert.True(await seed.SaveAsync(new DirectorState(7, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow), default));
+        }
+        await using var store = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+        var director = Sys.ActorOf(DirectorActor.Props(DirectorSettings.For(_config), store, mediator: null));
+        var status = await director.Ask<DirectorStatus>(GetDirectorStatus.Instance, TimeSpan.FromSeconds(15));
+        Assert.Equal(7, status.Version);
+    }
+}
