@@ -25,13 +25,25 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
     public static Props Props(DirectorSettings settings, IDirectorStore store, IActorRef? mediator) =>
         Akka.Actor.Props.Create(() => new DirectorActor(settings, store, mediator));
 
-    private sealed record Loaded(LoadResult Config, DirectorState? Stored, string? StoreError);
     private sealed record Saved(DirectorState State, bool Accepted, string? Error);
     private sealed record CheckStore
     {
         public static readonly CheckStore Instance = new();
     }
     private sealed record StoreChecked(DirectorState? Stored, string? Error);
+    private sealed record WatchConfig
+    {
+        public static readonly WatchConfig Instance = new();
+    }
+    /// <summary>The config file's text, or why it could not be read.</summary>
+    private sealed record ConfigRead(string Text, string? Error = null);
+
+    /// <summary>
+    /// How often the director looks at its config file. It acts on a change of content only (a touch,
+    /// or an editor's save of the same text, does nothing), and reading the whole small file every
+    /// second is more reliable than file-system events, which editors that save by renaming defeat.
+    /// </summary>
+    public static readonly TimeSpan ConfigWatch = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How often the director checks that the store holds its state: while the store is unreachable it
@@ -62,6 +74,8 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// <summary>The state this director serves, which the store must hold.</summary>
     private DirectorState? _current;
     private bool _storeDown;
+    /// <summary>The config file's text when it was last loaded (valid or not).</summary>
+    private string? _configText;
     private IReadOnlyList<string> _configErrors = [];
 
     public IStash Stash { get; set; } = null!;
@@ -96,7 +110,21 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
         Receive<Saved>(OnSaved);
         Receive<CheckStore>(_ => CheckStoreAsync(_store, _stopping.Token).PipeTo(Self));
         Receive<StoreChecked>(OnStoreChecked);
-        Receive<Loaded>(Apply);   // the store held a newer revision: what another director wrote wins
+        Receive<Loaded>(Apply);   // the config file changed, or the store held a newer revision
+        Receive<WatchConfig>(_ => ReadConfigAsync(_settings.ConfigPath).PipeTo(Self));
+        Receive<ConfigRead>(m =>
+        {
+            if (m.Text == _configText && m.Error is null) return;
+            if (m.Error is not null && _configText == "") return;   // still unreadable: said so already
+            _log.Info("director: {0} changed; reloading", _settings.ConfigPath);
+            LoadAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self);
+        });
+    }
+
+    private static async Task<ConfigRead> ReadConfigAsync(string path)
+    {
+        try { return new ConfigRead(await File.ReadAllTextAsync(path)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new ConfigRead("", e.Message); }
     }
 
     private static async Task<StoreChecked> CheckStoreAsync(IDirectorStore store, CancellationToken ct)
@@ -151,6 +179,7 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
         LoadAsync(_settings.ConfigPath, _store, ct).PipeTo(Self);
         Timers.StartPeriodicTimer("sweep", SweepWaiters.Instance, TimeSpan.FromSeconds(1));
         Timers.StartPeriodicTimer("check-store", CheckStore.Instance, StoreCheck);
+        Timers.StartPeriodicTimer("watch-config", WatchConfig.Instance, ConfigWatch);
     }
 
     protected override void PostStop()
@@ -161,30 +190,39 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    private sealed record Loaded(LoadResult Config, string Text, DirectorState? Stored, string? StoreError);
+
     private static async Task<Loaded> LoadAsync(string path, IDirectorStore store, CancellationToken ct)
     {
-        var config = RouteMapLoader.LoadFile(path);
-        try { return new Loaded(config, await store.LoadAsync(ct), null); }
-        catch (Exception e) { return new Loaded(config, null, e.Message); }
+        var read = await ReadConfigAsync(path);
+        var config = read.Error is null ? RouteMapLoader.Load(read.Text, path) : RouteMapLoader.LoadFile(path);   // the latter says why
+        try { return new Loaded(config, read.Text, await store.LoadAsync(ct), null); }
+        catch (Exception e) { return new Loaded(config, read.Text, null, e.GetBaseException().Message); }
     }
 
     private void Apply(Loaded m)
     {
         if (m.StoreError is not null) StoreDown(m.StoreError);
+        _configText = m.Text;
         if (!m.Config.IsValid)
         {
             _configErrors = m.Config.Errors.Select(e => e.ToString()).ToArray();
             foreach (var e in _configErrors) _log.Error("director: {0}", e);
-            _log.Error("director: {0} is invalid; no route map is served until it is fixed", _settings.ConfigPath);
+            if (_map is null) _log.Error("director: {0} is invalid; no route map is served until it is fixed", _settings.ConfigPath);
+            else _log.Error("director: {0} is invalid; still serving route map v{1} until it is fixed", _settings.ConfigPath, _revision);
             return;
         }
         var map = m.Config.Map!;
         var stored = m.Stored;
-        var version = stored is not null && stored.ConfigHash == map.ContentHash ? stored.Revision : (stored?.Revision ?? 0) + 1;
-        _current = version == stored?.Revision ? stored : new DirectorState(version, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow);
-        if (version != stored?.Revision) SaveAsync(_store, _current, _stopping.Token).PipeTo(Self);
-        if (_map is not null && version == _revision && map.ContentHash == _map.ContentHash) return;   // nothing new to publish
-        Publish(map, version);
+        var revision =
+            stored is not null && stored.ConfigHash == map.ContentHash ? stored.Revision
+            : _map is not null && _map.ContentHash == map.ContentHash ? _revision   // the store could not be read: same map, same revision
+            : Math.Max(stored?.Revision ?? 0, _revision) + 1;
+        _current = revision == stored?.Revision ? stored : new DirectorState(revision, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow);
+        if (revision != stored?.Revision) SaveAsync(_store, _current, _stopping.Token).PipeTo(Self);
+        _configErrors = [];
+        if (_map is not null && revision == _revision && map.ContentHash == _map.ContentHash) return;   // nothing new to publish
+        Publish(map, revision);
     }
 
     private static async Task<Saved> SaveAsync(IDirectorStore store, DirectorState state, CancellationToken ct)

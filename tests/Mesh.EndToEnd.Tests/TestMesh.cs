@@ -24,6 +24,7 @@ public sealed class TestMesh : IAsyncDisposable
     /// <summary>The --join value: the core gateways' cluster addresses.</summary>
     public string Join { get; private set; } = "";
     public string Dir => _dir;
+    public string ConfigPath => Path.Combine(_dir, "mesh.toml");
     public int Link1 { get; } = FreePorts.Next();
     public int Link2 { get; } = FreePorts.Next();
     /// <summary>core1's entry for echo, which edge1 owns (core -> edge through the edge's pool).</summary>
@@ -38,7 +39,7 @@ public sealed class TestMesh : IAsyncDisposable
     /// <param name="redis">a StackExchange.Redis configuration: the director keeps its state there (--redis)</param>
     public async Task StartAsync(int echoPort, int downPort, string? redis = null)
     {
-        var config = Path.Combine(_dir, "mesh.toml");
+        var config = ConfigPath;
         await File.WriteAllTextAsync(config, $$"""
             [mesh]
             name = "e2e"

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Sockets;
+using Mesh.Tests.Shared;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>The director reloads its config file when its content changes, as an operator edits it; real gateways follow.</summary>
+public sealed class HotReloadSpec : IAsyncLifetime
+{
+    private static readonly TimeSpan Applied = TimeSpan.FromSeconds(20);
+    private readonly EchoServer _echo = new();
+    private readonly TestMesh _mesh = new();
+
+    public async Task InitializeAsync()
+    {
+        await _mesh.StartAsync(_echo.Port, downPort: FreePorts.Next());
+        await _mesh.ReadyForFlowsAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _mesh.DisposeAsync();
+        await _echo.DisposeAsync();
+    }
+
+    private static async Task<Socket> Connect(int port)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await s.ConnectAsync(IPAddress.Loopback, port);
+        return s;
+    }
+
+    private string Director => _mesh.Core1.Output + _mesh.Core2.Output;
+
+    [Fact]
+    public async Task An_added_entry_starts_listening_a_removed_one_stops_and_a_running_flow_goes_on()
+    {
+        using var steady = await SteadyFlow.StartAsync(await Connect(_mesh.EchoEntry));
+        await steady.WaitForBytesAsync(256 * 1024);
+        var original = await File.ReadAllTextAsync(_mesh.ConfigPath);
+        var added = FreePorts.Next();
+
+        // Add an entry on core1 for echo2, and remove the entry for `down`: an edit, as an operator makes it.
+        var edited = original.Replace($"""
+            [[entries]]
+            gateway = "core1"
+            listen = "127.0.0.1:{_mesh.DownEntry}"
+            service = "down"
+            """, $"""
+            [[entries]]
+            gateway = "core1"
+            listen = "127.0.0.1:{added}"
+            service = "echo2"
+            """);
+        Assert.NotEqual(original, edited);
+        await File.WriteAllTextAsync(_mesh.ConfigPath, edited);
+
+        await _mesh.Core1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{added} for echo2: listening"), Applied);
+        var (sent, received, bytes) = await ClientFlows.RoundTripAsync(await Connect(added), 1 << 20);
+        Assert.True(bytes == 1 << 20 && sent == received, $"{bytes} bytes came back through the new entry");
+        await _mesh.Core1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_mesh.DownEntry}") && l.Contains("no longer listening"), Applied);
+        await Assert.ThrowsAnyAsync<SocketException>(() => Connect(_mesh.DownEntry));
+
+        var (sentSteady, echoed) = await steady.StopAsync();
+        Assert.True(steady.Intact && sentSteady == echoed, $"the running flow sent {sentSteady} and got {echoed} back");
+    }
+
+    [Fact]
+    public async Task A_broken_file_keeps_the_last_good_map_says_what_is_wrong_and_a_fixed_file_is_applied()
+    {
+        var original = await File.ReadAllTextAsync(_mesh.ConfigPath);
+        await File.WriteAllTextAsync(_mesh.ConfigPath, original.Replace("pool_size = 4", "pool_size = \"many\""));
+
+        var error = await Task.WhenAny(
+            _mesh.Core1.WaitForLineAsync(l => l.Contains("is invalid; still serving route map v1"), Applied),
+            _mesh.Core2.WaitForLineAsync(l => l.Contains("is invalid; still serving route map v1"), Applied));
+        await error;
+        Assert.Contains("mesh.toml:3: mesh.pool_size: must be an integer", Director);   // FILE:LINE: KEY: message
+        var (sent, received, _) = await ClientFlows.RoundTripAsync(await Connect(_mesh.EchoEntry), 1 << 20);
+        Assert.Equal(sent, received);   // the last good map still carries flows
+
+        await File.WriteAllTextAsync(_mesh.ConfigPath, original.Replace("pool_size = 4", "pool_size = 6"));
+        await Task.WhenAny(
+            _mesh.Core1.WaitForLineAsync(l => l.Contains("director: route map v2"), Applied),
+            _mesh.Core2.WaitForLineAsync(l => l.Contains("director: route map v2"), Applied)).Unwrap();
+    }
+}
