@@ -20,37 +20,11 @@ public sealed record DirectorSettings(string ConfigPath, TimeSpan MaxLongPoll)
 /// The cluster singleton that owns the route map. It loads the config and its stored revision, answers
 /// route-table requests (holding them as long polls while nothing changes) and announces new versions.
 /// </summary>
-public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     public static Props Props(DirectorSettings settings, IDirectorStore store, IActorRef? mediator) =>
         Akka.Actor.Props.Create(() => new DirectorActor(settings, store, mediator));
 
-    private sealed record Saved(DirectorState State, bool Accepted, string? Error);
-    private sealed record CheckStore
-    {
-        public static readonly CheckStore Instance = new();
-    }
-    private sealed record StoreChecked(DirectorState? Stored, string? Error);
-    private sealed record WatchConfig
-    {
-        public static readonly WatchConfig Instance = new();
-    }
-    /// <summary>The config file's text, or why it could not be read.</summary>
-    private sealed record ConfigRead(string Text, string? Error = null);
-
-    /// <summary>
-    /// How often the director looks at its config file. It acts on a change of content only (a touch,
-    /// or an editor's save of the same text, does nothing), and reading the whole small file every
-    /// second is more reliable than file-system events, which editors that save by renaming defeat.
-    /// </summary>
-    public static readonly TimeSpan ConfigWatch = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// How often the director checks that the store holds its state: while the store is unreachable it
-    /// serves from memory; when the store is back (perhaps empty: a Redis without persistence that
-    /// restarted) it writes its state again.
-    /// </summary>
-    public static readonly TimeSpan StoreCheck = TimeSpan.FromSeconds(5);
     private sealed record SweepWaiters
     {
         public static readonly SweepWaiters Instance = new();
@@ -121,58 +95,6 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
         });
     }
 
-    private static async Task<ConfigRead> ReadConfigAsync(string path)
-    {
-        try { return new ConfigRead(await File.ReadAllTextAsync(path)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new ConfigRead("", e.Message); }
-    }
-
-    private static async Task<StoreChecked> CheckStoreAsync(IDirectorStore store, CancellationToken ct)
-    {
-        try { return new StoreChecked(await store.LoadAsync(ct), null); }
-        catch (Exception e) { return new StoreChecked(null, e.GetBaseException().Message); }
-    }
-
-    private void OnStoreChecked(StoreChecked m)
-    {
-        if (m.Error is not null) { StoreDown(m.Error); return; }
-        if (_current is not { } current) return;
-        if (m.Stored is null || m.Stored.Revision < current.Revision)
-        {
-            _log.Info("director: the store does not hold route map v{0} (it was unreachable, or restarted empty); writing it", current.Revision);
-            SaveAsync(_store, current, _stopping.Token).PipeTo(Self);
-        }
-        else if (m.Stored.Revision > current.Revision) Reload(current.Revision);
-        else StoreUp();
-    }
-
-    private void OnSaved(Saved m)
-    {
-        if (m.Error is not null) { StoreDown(m.Error); return; }
-        StoreUp();
-        if (!m.Accepted) Reload(m.State.Revision);
-    }
-
-    private void Reload(long revision)
-    {
-        _log.Warning("director: the store holds a newer revision than v{0} (another director wrote it); loading it", revision);
-        LoadAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self);
-    }
-
-    /// <summary>Logged once per outage, not once per check.</summary>
-    private void StoreDown(string error)
-    {
-        if (!_storeDown)
-            _log.Warning("director: the store is unreachable ({0}); serving from memory, checking again every {1:0}s", error, StoreCheck.TotalSeconds);
-        _storeDown = true;
-    }
-
-    private void StoreUp()
-    {
-        if (_storeDown) _log.Info("director: the store is reachable again");
-        _storeDown = false;
-    }
-
     protected override void PreStart()
     {
         var ct = _stopping.Token;
@@ -189,47 +111,6 @@ public sealed class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTime
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
-
-    private sealed record Loaded(LoadResult Config, string Text, DirectorState? Stored, string? StoreError);
-
-    private static async Task<Loaded> LoadAsync(string path, IDirectorStore store, CancellationToken ct)
-    {
-        var read = await ReadConfigAsync(path);
-        var config = read.Error is null ? RouteMapLoader.Load(read.Text, path) : RouteMapLoader.LoadFile(path);   // the latter says why
-        try { return new Loaded(config, read.Text, await store.LoadAsync(ct), null); }
-        catch (Exception e) { return new Loaded(config, read.Text, null, e.GetBaseException().Message); }
-    }
-
-    private void Apply(Loaded m)
-    {
-        if (m.StoreError is not null) StoreDown(m.StoreError);
-        _configText = m.Text;
-        if (!m.Config.IsValid)
-        {
-            _configErrors = m.Config.Errors.Select(e => e.ToString()).ToArray();
-            foreach (var e in _configErrors) _log.Error("director: {0}", e);
-            if (_map is null) _log.Error("director: {0} is invalid; no route map is served until it is fixed", _settings.ConfigPath);
-            else _log.Error("director: {0} is invalid; still serving route map v{1} until it is fixed", _settings.ConfigPath, _revision);
-            return;
-        }
-        var map = m.Config.Map!;
-        var stored = m.Stored;
-        var revision =
-            stored is not null && stored.ConfigHash == map.ContentHash ? stored.Revision
-            : _map is not null && _map.ContentHash == map.ContentHash ? _revision   // the store could not be read: same map, same revision
-            : Math.Max(stored?.Revision ?? 0, _revision) + 1;
-        _current = revision == stored?.Revision ? stored : new DirectorState(revision, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow);
-        if (revision != stored?.Revision) SaveAsync(_store, _current, _stopping.Token).PipeTo(Self);
-        _configErrors = [];
-        if (_map is not null && revision == _revision && map.ContentHash == _map.ContentHash) return;   // nothing new to publish
-        Publish(map, revision);
-    }
-
-    private static async Task<Saved> SaveAsync(IDirectorStore store, DirectorState state, CancellationToken ct)
-    {
-        try { return new Saved(state, await store.SaveAsync(state, ct), null); }
-        catch (Exception e) { return new Saved(state, false, e.GetBaseException().Message); }
-    }
 
     private void Publish(RouteMap map, long revision)
     {

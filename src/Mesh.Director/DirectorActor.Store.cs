@@ -1,0 +1,75 @@
+using Akka.Actor;
+using Akka.Event;
+using Mesh.Config;
+using Mesh.Director.Store;
+
+namespace Mesh.Director;
+
+/// <summary>The director's store: saved on every new revision, checked every few seconds, and written again after an outage.</summary>
+public sealed partial class DirectorActor
+{
+    private sealed record Saved(DirectorState State, bool Accepted, string? Error);
+    private sealed record CheckStore
+    {
+        public static readonly CheckStore Instance = new();
+    }
+    private sealed record StoreChecked(DirectorState? Stored, string? Error);
+    /// <summary>
+    /// How often the director checks that the store holds its state: while the store is unreachable it
+    /// serves from memory; when the store is back (perhaps empty: a Redis without persistence that
+    /// restarted) it writes its state again.
+    /// </summary>
+    public static readonly TimeSpan StoreCheck = TimeSpan.FromSeconds(5);
+
+    private static async Task<StoreChecked> CheckStoreAsync(IDirectorStore store, CancellationToken ct)
+    {
+        try { return new StoreChecked(await store.LoadAsync(ct), null); }
+        catch (Exception e) { return new StoreChecked(null, e.GetBaseException().Message); }
+    }
+
+    private void OnStoreChecked(StoreChecked m)
+    {
+        if (m.Error is not null) { StoreDown(m.Error); return; }
+        if (_current is not { } current) return;
+        if (m.Stored is null || m.Stored.Revision < current.Revision)
+        {
+            _log.Info("director: the store does not hold route map v{0} (it was unreachable, or restarted empty); writing it", current.Revision);
+            SaveAsync(_store, current, _stopping.Token).PipeTo(Self);
+        }
+        else if (m.Stored.Revision > current.Revision) Reload(current.Revision);
+        else StoreUp();
+    }
+
+    private void OnSaved(Saved m)
+    {
+        if (m.Error is not null) { StoreDown(m.Error); return; }
+        StoreUp();
+        if (!m.Accepted) Reload(m.State.Revision);
+    }
+
+    private void Reload(long revision)
+    {
+        _log.Warning("director: the store holds a newer revision than v{0} (another director wrote it); loading it", revision);
+        LoadAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self);
+    }
+
+    /// <summary>Logged once per outage, not once per check.</summary>
+    private void StoreDown(string error)
+    {
+        if (!_storeDown)
+            _log.Warning("director: the store is unreachable ({0}); serving from memory, checking again every {1:0}s", error, StoreCheck.TotalSeconds);
+        _storeDown = true;
+    }
+
+    private void StoreUp()
+    {
+        if (_storeDown) _log.Info("director: the store is reachable again");
+        _storeDown = false;
+    }
+
+    private static async Task<Saved> SaveAsync(IDirectorStore store, DirectorState state, CancellationToken ct)
+    {
+        try { return new Saved(state, await store.SaveAsync(state, ct), null); }
+        catch (Exception e) { return new Saved(state, false, e.GetBaseException().Message); }
+    }
+}
