@@ -57,4 +57,19 @@ public sealed class LinkReporterSpec
         reporter.Due(Rtt, T0);
         Assert.NotNull(reporter.Due(Rtt, T0, force: true));
     }
+
+    [Fact]
+    public void A_round_trip_wandering_across_one_cost_step_is_not_reported_again_but_a_real_change_is()
+    {
+        var reporter = new LinkReporter("site-a");
+        reporter.Changed("core1", true);
+        var rtt = 4.8;
+        var first = reporter.Due(_ => rtt, T0)!;
+        reporter.Acknowledged(first.Sequence);
+        rtt = 5.3;   // cost 1 -> 2: jitter
+        Assert.Null(reporter.Due(_ => rtt, T0 + LinkReporter.CheckEvery));
+        rtt = 40;    // cost 8: the path really got slower
+        var slower = reporter.Due(_ => rtt, T0 + 2 * LinkReporter.CheckEvery);
+        Assert.Equal(8, Assert.Single(slower!.Links).Cost);
+    }
 }
