@@ -73,18 +73,24 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         ReceiveAny(_ => Stash.Stash());
     }
 
+    private DirectorStatus Status() => new(((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
+        _revision, _settings.ConfigPath, _configErrors);
+
     private void Serving()
     {
         Receive<GetRouteTable>(Answer);
         Receive<LinkReport>(OnLinkReport);
-        Receive<GetDirectorStatus>(_ => Sender.Tell(new DirectorStatus(
-            ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
-            _revision, _settings.ConfigPath, _configErrors)));
+        Receive<GetDirectorStatus>(_ => Sender.Tell(Status()));
         Receive<SweepWaiters>(_ => Sweep());
         Receive<Saved>(OnSaved);
         Receive<CheckStore>(_ => CheckStoreAsync(_store, _stopping.Token).PipeTo(Self));
         Receive<StoreChecked>(OnStoreChecked);
-        Receive<Loaded>(Apply);   // the config file changed, or the store held a newer revision
+        Receive<Loaded>(m =>
+        {   // the config file changed, the store held a newer revision, or someone asked for a reload
+            Apply(m);
+            if (!Sender.IsNobody() && !Sender.Equals(Self)) Sender.Tell(Status());
+        });
+        Receive<ReloadConfig>(_ => LoadAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self, Sender));
         Receive<WatchConfig>(_ => ReadConfigAsync(_settings.ConfigPath).PipeTo(Self));
         Receive<ConfigRead>(m =>
         {

@@ -11,6 +11,7 @@ using Mesh.Director.Store;
 using Mesh.Gateway;
 using Mesh.Gateway.Control;
 using Mesh.Gateway.Flows;
+using Mesh.Node.Api;
 using Mesh.Transport.Security;
 
 namespace Mesh.Node;
@@ -83,6 +84,13 @@ public static class MeshNode
             ? await RedisDirectorStore.ConnectAsync(o.Redis, RouteMapLoader.LoadFile(o.ConfigPath!).Map?.MeshName ?? "mesh")
             : null;
         if (redis is not null) say($"director state in {redis.Describe}");
+        var director = new DirectorClient();
+        await using var api = o.Api is null ? null : ApiServer.Build(o.Api, director, o.ApiToken());
+        if (api is not null)
+        {
+            await api.StartAsync(stop);
+            say($"REST API on http://{o.Api} (OpenAPI: /openapi/v1.json; writes {(o.ApiToken() is null ? "off: no token" : "need the token")})");
+        }
         ActorSystem? current = null;
         channel.RestartRequested += reason =>
         {
@@ -107,6 +115,7 @@ public static class MeshNode
             }
             backoff = TimeSpan.FromSeconds(1);
             Volatile.Write(ref current, system);
+            director.Use(system);
             var bridge = StartControlPlane(system, o, gateway, tls: true, redis);
             channel.Attach(bridge);
             var stopped = new TaskCompletionSource();

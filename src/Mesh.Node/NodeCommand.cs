@@ -35,7 +35,13 @@ public static class NodeCommand
         HelpName = "CONFIGURATION",
     };
     private static readonly Option<HostPort?> Api = new("--api")
-    { Description = "Serve the REST API here (not built yet)", HelpName = "HOST:PORT", CustomParser = ParseAddress };
+    {
+        Description = "Serve the REST API here (core gateways): JSON, an OpenAPI document at /openapi/v1.json; "
+                      + "writes need the token of --api-token-file or MESH_API_TOKEN",
+        HelpName = "HOST:PORT", CustomParser = ParseAddress,
+    };
+    private static readonly Option<string?> ApiTokenFile = new("--api-token-file")
+    { Description = "A file whose first line is the API's bearer token for writes (else MESH_API_TOKEN; neither: writes are off)", HelpName = "FILE" };
     private static readonly Option<string?> Cert = new("--cert") { Description = "This gateway's certificate (PEM)", HelpName = "FILE" };
     private static readonly Option<string?> Key = new("--key") { Description = "This gateway's private key (PEM)", HelpName = "FILE" };
     private static readonly Option<string?> Ca = new("--ca") { Description = "The mesh CA certificate (PEM)", HelpName = "FILE" };
@@ -47,7 +53,7 @@ public static class NodeCommand
     public static RootCommand Create() => new("Mesh gateway: one per site. Joins the mesh, keeps its route table from the director, "
                                               + "and (with --config) may host the director.")
     {
-        Name, Join, ClusterPort, Listen, ConfigFile, Check, Redis, Api, Cert, Key, Ca, StateDir,
+        Name, Join, ClusterPort, Listen, ConfigFile, Check, Redis, Api, ApiTokenFile, Cert, Key, Ca, StateDir,
     };
 
     public enum Outcome { Run, Check, Help, Invalid }
@@ -74,7 +80,7 @@ public static class NodeCommand
         if (result.GetValue(ClusterPort) is < 0 or > 65535) { error = "--cluster-port must be from 0 to 65535"; return Outcome.Invalid; }
         options = new NodeOptions(name, result.GetValue(Join) ?? [], result.GetValue(ClusterPort), result.GetValue(Listen),
             result.GetValue(ConfigFile), result.GetValue(Redis), result.GetValue(Api), result.GetValue(Cert), result.GetValue(Key),
-            result.GetValue(Ca), result.GetValue(StateDir) ?? Path.Combine("mesh-state", name));
+            result.GetValue(Ca), result.GetValue(StateDir) ?? Path.Combine("mesh-state", name)) { ApiTokenFile = result.GetValue(ApiTokenFile) };
         error = options.Problems().FirstOrDefault();
         return error is null ? Outcome.Run : Outcome.Invalid;
     }

@@ -18,6 +18,14 @@ public sealed record NodeOptions(
 {
     public const int DefaultClusterPort = 4053;
 
+    /// <summary>A file holding the API's bearer token for writes (MESH_API_TOKEN otherwise).</summary>
+    public string? ApiTokenFile { get; init; }
+
+    /// <summary>The API's bearer token: the file's first line, else MESH_API_TOKEN; null means writes are off.</summary>
+    public string? ApiToken() =>
+        ApiTokenFile is not null ? File.ReadLines(ApiTokenFile).FirstOrDefault()?.Trim()
+        : Environment.GetEnvironmentVariable("MESH_API_TOKEN") is { Length: > 0 } env ? env : null;
+
     /// <summary>A gateway with a link address others can dial is a core gateway (a cluster member).</summary>
     public bool IsCore => Listen is not null;
 
@@ -40,8 +48,10 @@ public sealed record NodeOptions(
             yield return "--config needs --listen: only core gateways (cluster members) can host the director";
         if (Redis is not null && ConfigPath is null)
             yield return "--redis needs --config: only a node that may host the director keeps the director's state";
-        if (Api is not null)
-            yield return "--api: the REST API is not built yet; leave it out";
+        if (Api is not null && !IsCore)
+            yield return "--api needs --listen: core gateways serve the API (they are cluster members and reach the director)";
+        if (ApiTokenFile is not null && !File.Exists(ApiTokenFile))
+            yield return $"--api-token-file: file '{ApiTokenFile}' does not exist";
         if (Cert is null || Key is null || Ca is null)
             yield return "--cert, --key and --ca are required (every link is mutual TLS): make them with "
                          + $"'mesh ca init --out ca' and 'mesh cert issue {Name} --ca ca --out certs'";

@@ -61,7 +61,7 @@ public sealed class NodeCommandLineSpec
     {
         var (code, output) = await NodeProcess.RunAsync("--help");
         Assert.Equal(0, code);
-        foreach (var flag in new[] { "--name", "--join", "--cluster-port", "--listen", "--config", "--check", "--redis", "--api", "--cert", "--key", "--ca", "--state-dir" })
+        foreach (var flag in new[] { "--name", "--join", "--cluster-port", "--listen", "--config", "--check", "--redis", "--api", "--api-token-file", "--cert", "--key", "--ca", "--state-dir" })
             Assert.Contains(flag, output);
     }
 

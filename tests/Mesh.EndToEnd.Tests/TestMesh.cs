@@ -36,8 +36,13 @@ public sealed class TestMesh : IAsyncDisposable
     /// <summary>edge1's entry for echo3, which edge2 owns (edge -> core relay -> edge).</summary>
     public int Echo3Entry { get; } = FreePorts.Next();
 
+    /// <summary>core1's REST API (with <c>api: true</c>), and the token its writes need.</summary>
+    public int ApiPort { get; } = FreePorts.Next();
+    public const string ApiToken = "s3cret-for-tests";
+
     /// <param name="redis">a StackExchange.Redis configuration: the director keeps its state there (--redis)</param>
-    public async Task StartAsync(int echoPort, int downPort, string? redis = null)
+    /// <param name="api">core1 serves the REST API on <see cref="ApiPort"/> (--api, --api-token-file)</param>
+    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false)
     {
         var config = ConfigPath;
         await File.WriteAllTextAsync(config, $$"""
@@ -86,7 +91,10 @@ public sealed class TestMesh : IAsyncDisposable
         var (p1, p2) = (FreePorts.Next(), FreePorts.Next());
         var join = Join = $"127.0.0.1:{p1},127.0.0.1:{p2}";
         string[] store = redis is null ? [] : ["--redis", redis];
-        Core1 = await Start("core1", ["--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config, .. store]);
+        var tokenFile = Path.Combine(_dir, "api.token");
+        await File.WriteAllTextAsync(tokenFile, ApiToken + "\n");
+        string[] rest = api ? ["--api", $"127.0.0.1:{ApiPort}", "--api-token-file", tokenFile] : [];
+        Core1 = await Start("core1", ["--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config, .. store, .. rest]);
         Core2 = await Start("core2", ["--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config, .. store]);
         Edge1 = await Start("edge1", "--join", join);
         Edge2 = await Start("edge2", "--join", join);

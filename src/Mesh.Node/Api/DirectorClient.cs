@@ -1,0 +1,22 @@
+using Akka.Actor;
+using Mesh.Contracts;
+
+namespace Mesh.Node.Api;
+
+/// <summary>
+/// How the API asks the director: through the singleton proxy of the control plane running now (the
+/// node's restart loop replaces it, ADR 0005). Null when the director does not answer in time.
+/// </summary>
+public sealed class DirectorClient
+{
+    private volatile ActorSystem? _controlPlane;
+
+    public void Use(ActorSystem? controlPlane) => _controlPlane = controlPlane;
+
+    public async Task<T?> AskAsync<T>(object message, TimeSpan timeout) where T : class
+    {
+        if (_controlPlane is not { } system) return null;
+        try { return await system.ActorSelection($"/user/{ActorPaths.DirectorProxyName}").Ask<T>(message, timeout); }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException) { return null; }
+    }
+}

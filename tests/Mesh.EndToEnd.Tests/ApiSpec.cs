@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Mesh.Tests.Shared;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>The REST API of a real core gateway (--api), over real HTTP.</summary>
+public sealed class ApiSpec : IAsyncLifetime
+{
+    private readonly EchoServer _echo = new();
+    private readonly TestMesh _mesh = new();
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _mesh.StartAsync(_echo.Port, downPort: FreePorts.Next(), api: true);
+        await _mesh.Core1.WaitForLineAsync(l => l.Contains("REST API on"), TestMesh.Ready);
+        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_mesh.ApiPort}") };
+        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        var deadline = DateTime.UtcNow + TestMesh.Ready;
+        while ((await _http.GetAsync("/readyz")).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+            await retry.WaitForNextTickAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _mesh.DisposeAsync();
+        await _echo.DisposeAsync();
+    }
+
+    private async Task<(HttpStatusCode Status, string? Type, JsonElement Body)> Send(HttpMethod method, string path, string? token = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task Health_readiness_config_and_routes_are_served_as_JSON()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/healthz")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/readyz")).Status);
+
+        var config = await Send(HttpMethod.Get, "/v1/config");
+        Assert.Equal(HttpStatusCode.OK, config.Status);
+        Assert.Equal(1, config.Body.GetProperty("revision").GetInt64());
+        Assert.True(config.Body.GetProperty("valid").GetBoolean());
+        Assert.EndsWith("mesh.toml", config.Body.GetProperty("source").GetString());
+
+        var routes = await Send(HttpMethod.Get, "/v1/routes/edge1");
+        Assert.Equal(HttpStatusCode.OK, routes.Status);
+        Assert.Contains(routes.Body.GetProperty("entries").EnumerateArray(), e => e.GetProperty("service").GetString() == "echo2");
+        Assert.Contains(routes.Body.GetProperty("owned").EnumerateArray(), o => o.GetProperty("name").GetString() == "echo");
+    }
+
+    [Fact]
+    public async Task An_unknown_gateway_is_a_404_problem_naming_it()
+    {
+        var (status, type, body) = await Send(HttpMethod.Get, "/v1/routes/nosuch");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("application/problem+json", type);
+        Assert.Contains("'nosuch'", body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_reload_needs_the_token_and_a_broken_file_is_refused_with_its_errors_while_the_last_map_stays()
+    {
+        var anonymous = await Send(HttpMethod.Post, "/v1/reload");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Status);
+        Assert.Equal("application/problem+json", anonymous.Type);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Post, "/v1/reload", "wrong")).Status);
+
+        var same = await Send(HttpMethod.Post, "/v1/reload", TestMesh.ApiToken);
+        Assert.Equal(HttpStatusCode.OK, same.Status);
+        Assert.Equal(1, same.Body.GetProperty("revision").GetInt64());   // the same file: the same revision
+
+        var original = await File.ReadAllTextAsync(_mesh.ConfigPath);
+        await File.WriteAllTextAsync(_mesh.ConfigPath, original.Replace("pool_size = 4", "pool_size = \"many\""));
+        var broken = await Send(HttpMethod.Post, "/v1/reload", TestMesh.ApiToken);
+        Assert.Equal((HttpStatusCode)422, broken.Status);
+        Assert.Contains("mesh.toml:3: mesh.pool_size: must be an integer", broken.Body.GetProperty("detail").GetString());
+        var config = await Send(HttpMethod.Get, "/v1/config");
+        Assert.False(config.Body.GetProperty("valid").GetBoolean());
+        Assert.Equal(1, config.Body.GetProperty("revision").GetInt64());   // still serving the last good map
+
+        await File.WriteAllTextAsync(_mesh.ConfigPath, original.Replace("pool_size = 4", "pool_size = 5"));
+        var fixedUp = await Send(HttpMethod.Post, "/v1/reload", TestMesh.ApiToken);
+        Assert.Equal(2, fixedUp.Body.GetProperty("revision").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_the_endpoints()
+    {
+        var text = await _http.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("/v1/routes/{gateway}", text);
+        Assert.Contains("/v1/reload", text);
+    }
+}
