@@ -76,11 +76,28 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private DirectorStatus Status() => new(((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
         _revision, _settings.ConfigPath, _configErrors);
 
+    /// <summary>When each gateway was last heard from (a table request or a link report).</summary>
+    private readonly Dictionary<string, DateTimeOffset> _lastSeen = [];
+
+    private MeshView View()
+    {
+        if (_map is not { } map) return new MeshView(_revision, [], [], [], []);
+        var entries = map.Entries.Select(e => new EntryView(e.Gateway, e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway)).ToArray();
+        return new MeshView(_revision,
+            map.Services.Values.OrderBy(sv => sv.Name, StringComparer.Ordinal).Select(sv => new ServiceView(sv.Name, sv.Gateway, sv.Target.ToString(),
+                sv.Check.Kind.ToString().ToLowerInvariant(), entries.Where(e => e.Service == sv.Name).Select(e => $"{e.Gateway} {e.Listen}").ToArray())).ToArray(),
+            entries,
+            map.Gateways.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => new GatewayView(g.Name, g.Kind == GatewayKind.Core,
+                g.Links.Select(l => l.ToString()).ToArray(), _lastSeen.TryGetValue(g.Name, out var seen) ? seen : null)).ToArray(),
+            _links.Select(l => new LinkView(l.A, l.B, l.Cost)).ToArray());
+    }
+
     private void Serving()
     {
         Receive<GetRouteTable>(Answer);
         Receive<LinkReport>(OnLinkReport);
         Receive<GetDirectorStatus>(_ => Sender.Tell(Status()));
+        Receive<GetMeshView>(_ => Sender.Tell(View()));
         Receive<SweepWaiters>(_ => Sweep());
         Receive<Saved>(OnSaved);
         Receive<CheckStore>(_ => CheckStoreAsync(_store, _stopping.Token).PipeTo(Self));
@@ -134,6 +151,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     /// <summary>A gateway tested its links: if that changes the links paths may use, every table gets new next hops.</summary>
     private void OnLinkReport(LinkReport report)
     {
+        if (_map?.Gateways.ContainsKey(report.Gateway) == true) _lastSeen[report.Gateway] = DateTimeOffset.UtcNow;
         if (_map is null || !_map.Gateways.ContainsKey(report.Gateway))
         {   // nothing to route yet, or not ours to route: acknowledged, so the gateway stops resending
             Sender.Tell(new LinkReportReceived(report.Sequence, _version));
@@ -167,6 +185,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
 
     private void Answer(GetRouteTable request)
     {
+        if (_map?.Gateways.ContainsKey(request.Gateway) == true && !Sender.Path.Name.StartsWith('$')) _lastSeen[request.Gateway] = DateTimeOffset.UtcNow;
         if (_map is null) { Sender.Tell(new RouteTableUnavailable($"the director's config {_settings.ConfigPath} is invalid")); return; }
         if (request.KnownVersion != _version || request.Wait <= TimeSpan.Zero) { Sender.Tell(TableOrUnchanged(request)); return; }
         var wait = request.Wait < _settings.MaxLongPoll ? request.Wait : _settings.MaxLongPoll;

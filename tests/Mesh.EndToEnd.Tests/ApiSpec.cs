@@ -58,6 +58,32 @@ public sealed class ApiSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Services_entries_gateways_and_links_describe_the_mesh_the_director_serves()
+    {
+        var services = await Send(HttpMethod.Get, "/v1/services");
+        var echo = services.Body.EnumerateArray().Single(sv => sv.GetProperty("name").GetString() == "echo");
+        Assert.Equal("edge1", echo.GetProperty("owner").GetString());
+        Assert.Equal($"core1 127.0.0.1:{_mesh.EchoEntry}", Assert.Single(echo.GetProperty("entries").EnumerateArray()).GetString());
+
+        var one = await Send(HttpMethod.Get, "/v1/services/echo3");
+        Assert.Equal("edge2", one.Body.GetProperty("owner").GetString());
+        var missing = await Send(HttpMethod.Get, "/v1/services/nosuch");
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        Assert.Contains("'nosuch'", missing.Body.GetProperty("detail").GetString());
+
+        var entries = await Send(HttpMethod.Get, "/v1/entries");
+        Assert.Equal(5, entries.Body.GetArrayLength());
+
+        var gateways = await Send(HttpMethod.Get, "/v1/gateways");
+        var edge1 = gateways.Body.EnumerateArray().Single(g => g.GetProperty("name").GetString() == "edge1");
+        Assert.False(edge1.GetProperty("core").GetBoolean());
+        Assert.NotEqual(JsonValueKind.Null, edge1.GetProperty("lastSeen").ValueKind);   // it asked for its table
+
+        var links = await Send(HttpMethod.Get, "/v1/links");
+        Assert.Contains(links.Body.EnumerateArray(), l => l.GetProperty("a").GetString() == "core1" && l.GetProperty("b").GetString() == "edge1");
+    }
+
+    [Fact]
     public async Task An_unknown_gateway_is_a_404_problem_naming_it()
     {
         var (status, type, body) = await Send(HttpMethod.Get, "/v1/routes/nosuch");
@@ -98,5 +124,6 @@ public sealed class ApiSpec : IAsyncLifetime
         var text = await _http.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/v1/routes/{gateway}", text);
         Assert.Contains("/v1/reload", text);
+        Assert.Contains("/v1/services/{name}", text);
     }
 }

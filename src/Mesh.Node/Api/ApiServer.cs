@@ -27,6 +27,7 @@ public static class ApiServer
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         var app = builder.Build();
+        Task<MeshView?> View() => director.AskAsync<MeshView>(GetMeshView.Instance, Ask);
         app.MapOpenApi();
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
@@ -44,6 +45,13 @@ public static class ApiServer
                     detail: $"gateway '{gateway}' is not in the mesh config"),
                 var table => Results.Ok(table),
             });
+        app.MapGet("/v1/services", async () => await View() is { } v ? Results.Ok(v.Services) : NoDirector());
+        app.MapGet("/v1/services/{name}", async (string name) => await View() is not { } v ? NoDirector()
+            : v.Services.FirstOrDefault(sv => sv.Name == name) is { } service ? Results.Ok(service)
+            : Results.Problem(statusCode: 404, title: "unknown service", detail: $"service '{name}' is not in the mesh config"));
+        app.MapGet("/v1/entries", async () => await View() is { } v ? Results.Ok(v.Entries) : NoDirector());
+        app.MapGet("/v1/gateways", async () => await View() is { } v ? Results.Ok(v.Gateways) : NoDirector());
+        app.MapGet("/v1/links", async () => await View() is { } v ? Results.Ok(v.Links) : NoDirector());
         app.MapPost("/v1/reload", async (HttpRequest request) =>
         {
             if (Refused(request, token) is { } refusal) return refusal;
