@@ -157,6 +157,11 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
             Sender.Tell(new LinkReportReceived(report.Sequence, _version));
             return;
         }
+        if (_reports.TryGetValue(report.Gateway, out var applied) && report.Sequence <= applied.Sequence)
+        {   // a resend that arrived after a newer report (seen after a ClusterClient switched receptionists)
+            Sender.Tell(new LinkReportReceived(report.Sequence, _version));
+            return;
+        }
         _reports[report.Gateway] = report;
         var links = WorkingLinks.From(RouteTables.Members(_map), _reports);
         var changes = WorkingLinks.Describe(_links, links);

@@ -18,7 +18,11 @@ public sealed class LinkReporter(string gateway)
     private readonly Dictionary<string, double> _reportedRtt = [];
     private string _lastSent = "";
     private DateTimeOffset _sentAt = DateTimeOffset.MinValue;
-    private long _sequence;
+    /// <summary>
+    /// Starts from the clock, so a gateway that restarts goes on numbering above its last run: the director
+    /// drops a report older than one it applied (ClusterClient may deliver an old resend after a new one).
+    /// </summary>
+    private long _sequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
     private bool _acknowledged = true;
 
     public void Changed(string peer, bool up) => _up[peer] = up;
