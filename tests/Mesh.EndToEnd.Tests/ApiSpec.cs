@@ -16,6 +16,7 @@ public sealed class ApiSpec : IAsyncLifetime
     {
         await _mesh.StartAsync(_echo.Port, downPort: FreePorts.Next(), api: true);
         await _mesh.Core1.WaitForLineAsync(l => l.Contains("REST API on"), TestMesh.Ready);
+        await _mesh.ReadyForFlowsAsync();
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_mesh.ApiPort}") };
         using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
         var deadline = DateTime.UtcNow + TestMesh.Ready;
@@ -74,10 +75,17 @@ public sealed class ApiSpec : IAsyncLifetime
         var entries = await Send(HttpMethod.Get, "/v1/entries");
         Assert.Equal(5, entries.Body.GetArrayLength());
 
-        var gateways = await Send(HttpMethod.Get, "/v1/gateways");
-        var edge1 = gateways.Body.EnumerateArray().Single(g => g.GetProperty("name").GetString() == "edge1");
+        // edge1 is seen once it asks for its table or reports its links (at least every 15 s)
+        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonElement edge1;
+        do
+        {
+            var gateways = await Send(HttpMethod.Get, "/v1/gateways");
+            edge1 = gateways.Body.EnumerateArray().Single(g => g.GetProperty("name").GetString() == "edge1");
+        } while (edge1.GetProperty("lastSeen").ValueKind == JsonValueKind.Null && DateTime.UtcNow < deadline && await retry.WaitForNextTickAsync());
         Assert.False(edge1.GetProperty("core").GetBoolean());
-        Assert.NotEqual(JsonValueKind.Null, edge1.GetProperty("lastSeen").ValueKind);   // it asked for its table
+        Assert.NotEqual(JsonValueKind.Null, edge1.GetProperty("lastSeen").ValueKind);
 
         var links = await Send(HttpMethod.Get, "/v1/links");
         Assert.Contains(links.Body.EnumerateArray(), l => l.GetProperty("a").GetString() == "core1" && l.GetProperty("b").GetString() == "edge1");
