@@ -25,12 +25,7 @@ public sealed class BurstSpec : IAsyncLifetime
         await _echo.DisposeAsync();
     }
 
-    private static async Task<Socket> Connect(int port)
-    {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await s.ConnectAsync(IPAddress.Loopback, port);
-        return s;
-    }
+    private static Task<Socket> Connect(int port) => ClientFlows.ConnectAsync(port);
 
     [Fact]
     public async Task A_thousand_flows_opened_at_once_towards_an_edge_are_all_carried_and_held_together()

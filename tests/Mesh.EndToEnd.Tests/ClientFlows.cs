@@ -6,6 +6,14 @@ namespace Mesh.EndToEnd.Tests;
 /// <summary>What a client application does through an entry, and what it can check: every byte back, unchanged.</summary>
 public static class ClientFlows
 {
+    /// <summary>An app's connection to an entry on this machine.</summary>
+    public static async Task<Socket> ConnectAsync(int port)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await s.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        return s;
+    }
+
     /// <summary>
     /// Sends <paramref name="size"/> random bytes on <paramref name="s"/> (an echo service at the far end)
     /// while reading the echo at the same time, half-closes, and returns the hashes of both directions.

@@ -33,12 +33,7 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
 {
     private TestMesh Mesh => fixture.Mesh;
 
-    private static async Task<Socket> Connect(int port)
-    {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await s.ConnectAsync(IPAddress.Loopback, port);
-        return s;
-    }
+    private static Task<Socket> Connect(int port) => ClientFlows.ConnectAsync(port);
 
     private static async Task<(string Sent, string Received, long ReceivedBytes)> RoundTrip(int port, long size) =>
         await ClientFlows.RoundTripAsync(await Connect(port), size);

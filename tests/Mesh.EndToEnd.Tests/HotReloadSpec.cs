@@ -23,12 +23,7 @@ public sealed class HotReloadSpec : IAsyncLifetime
         await _echo.DisposeAsync();
     }
 
-    private static async Task<Socket> Connect(int port)
-    {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await s.ConnectAsync(IPAddress.Loopback, port);
-        return s;
-    }
+    private static Task<Socket> Connect(int port) => ClientFlows.ConnectAsync(port);
 
     private string Director => _mesh.Core1.Output + _mesh.Core2.Output;
 
