@@ -47,8 +47,9 @@ public sealed partial class DirectorActor
         {
             _configErrors = m.Config.Errors.Select(e => e.ToString()).ToArray();
             foreach (var e in _configErrors) _log.Error("director: {0}", e);
-            if (_map is null) _log.Error("director: {0} is invalid; no route map is served until it is fixed", _settings.ConfigPath);
-            else _log.Error("director: {0} is invalid; still serving route map v{1} until it is fixed", _settings.ConfigPath, _revision);
+            Event("warning", "reload-failed", _settings.ConfigPath, _map is null
+                ? $"{_settings.ConfigPath} is invalid ({Errors(_configErrors.Count)}); no route map is served until it is fixed"
+                : $"{_settings.ConfigPath} is invalid ({Errors(_configErrors.Count)}); still serving route map v{_revision} until it is fixed");
             return;
         }
         var map = m.Config.Map!;
@@ -63,4 +64,6 @@ public sealed partial class DirectorActor
         if (_map is not null && revision == _revision && map.ContentHash == _map.ContentHash) return;   // nothing new to publish
         Publish(map, revision);
     }
+
+    private static string Errors(int n) => n == 1 ? "1 error" : $"{n} errors";
 }

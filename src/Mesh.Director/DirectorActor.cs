@@ -3,6 +3,7 @@ using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Mesh.Config;
 using Mesh.Contracts;
+using Mesh.Contracts.Health;
 using Mesh.Contracts.Routing;
 using Mesh.Director.Routing;
 using Mesh.Director.Store;
@@ -11,9 +12,13 @@ namespace Mesh.Director;
 
 /// <param name="ConfigPath">The TOML file this director serves.</param>
 /// <param name="MaxLongPoll">Longest time a route-table request is held; below ClusterClient's 30 s tunnel timeout.</param>
-public sealed record DirectorSettings(string ConfigPath, TimeSpan MaxLongPoll)
+/// <param name="GatewayLostAfter">
+/// A gateway not heard from for this long is lost. Every gateway asks for its table at least every 20 s
+/// (long poll) and reports its links every 15 s, so two silent rounds mean it is gone.
+/// </param>
+public sealed record DirectorSettings(string ConfigPath, TimeSpan MaxLongPoll, TimeSpan GatewayLostAfter)
 {
-    public static DirectorSettings For(string configPath) => new(configPath, TimeSpan.FromSeconds(20));
+    public static DirectorSettings For(string configPath) => new(configPath, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(45));
 }
 
 /// <summary>
@@ -76,26 +81,27 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private DirectorStatus Status() => new(((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
         _revision, _settings.ConfigPath, _configErrors);
 
-    /// <summary>When each gateway was last heard from (a table request or a link report).</summary>
-    private readonly Dictionary<string, DateTimeOffset> _lastSeen = [];
-
     private MeshView View()
     {
-        if (_map is not { } map) return new MeshView(_revision, [], [], [], []);
+        if (_map is not { } map) return new MeshView(_revision, [], [], [], [], _events.ToArray());
         var entries = map.Entries.Select(e => new EntryView(e.Gateway, e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway)).ToArray();
-        return new MeshView(_revision,
-            map.Services.Values.OrderBy(sv => sv.Name, StringComparer.Ordinal).Select(sv => new ServiceView(sv.Name, sv.Gateway, sv.Target.ToString(),
-                sv.Check.Kind.ToString().ToLowerInvariant(), entries.Where(e => e.Service == sv.Name).Select(e => $"{e.Gateway} {e.Listen}").ToArray())).ToArray(),
-            entries,
-            map.Gateways.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => new GatewayView(g.Name, g.Kind == GatewayKind.Core,
-                g.Links.Select(l => l.ToString()).ToArray(), _lastSeen.TryGetValue(g.Name, out var seen) ? seen : null)).ToArray(),
-            _links.Select(l => new LinkView(l.A, l.B, l.Cost)).ToArray());
+        var services = map.Services.Values.OrderBy(sv => sv.Name, StringComparer.Ordinal).Select(sv =>
+        {
+            var check = sv.Check.Kind.ToString().ToLowerInvariant();
+            var (health, reason, since) = HealthOf(sv.Name, sv.Gateway, check);
+            return new ServiceView(sv.Name, sv.Gateway, sv.Target.ToString(), check,
+                entries.Where(e => e.Service == sv.Name).Select(e => $"{e.Gateway} {e.Listen}").ToArray(), health, reason, since);
+        }).ToArray();
+        return new MeshView(_revision, services, entries,
+            map.Gateways.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(GatewayViewOf).ToArray(),
+            _links.Select(l => new LinkView(l.A, l.B, l.Cost)).ToArray(), _events.ToArray());
     }
 
     private void Serving()
     {
         Receive<GetRouteTable>(Answer);
         Receive<LinkReport>(OnLinkReport);
+        Receive<HealthReport>(OnHealthReport);
         Receive<GetDirectorStatus>(_ => Sender.Tell(Status()));
         Receive<GetMeshView>(_ => Sender.Tell(View()));
         Receive<SweepWaiters>(_ => Sweep());
@@ -142,16 +148,18 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         _pathsEpoch = 0;
         _configErrors = [];
         foreach (var gone in _reports.Keys.Where(g => !map.Gateways.ContainsKey(g)).ToList()) _reports.Remove(gone);
+        ForgetGatewaysNotIn(map);
         _links = WorkingLinks.From(RouteTables.Members(map), _reports);
-        _log.Info("director: route map v{0} from {1}: {2} gateways, {3} services, {4} entries",
-            revision, _settings.ConfigPath, map.Gateways.Count, map.Services.Count, map.Entries.Length);
+        _down = DownServices();
+        Event("info", "reload-applied", _settings.ConfigPath, $"route map v{revision} from {_settings.ConfigPath}: " +
+            $"{map.Gateways.Count} gateways, {map.Services.Count} services, {map.Entries.Length} entries");
         Republish();
     }
 
     /// <summary>A gateway tested its links: if that changes the links paths may use, every table gets new next hops.</summary>
     private void OnLinkReport(LinkReport report)
     {
-        if (_map?.Gateways.ContainsKey(report.Gateway) == true) _lastSeen[report.Gateway] = DateTimeOffset.UtcNow;
+        Heard(report.Gateway);
         if (_map is null || !_map.Gateways.ContainsKey(report.Gateway))
         {   // nothing to route yet, or not ours to route: acknowledged, so the gateway stops resending
             Sender.Tell(new LinkReportReceived(report.Sequence, _version));
@@ -190,7 +198,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
 
     private void Answer(GetRouteTable request)
     {
-        if (_map?.Gateways.ContainsKey(request.Gateway) == true && !Sender.Path.Name.StartsWith('$')) _lastSeen[request.Gateway] = DateTimeOffset.UtcNow;
+        if (!Sender.Path.Name.StartsWith('$')) Heard(request.Gateway);   // not the API asking on its behalf
         if (_map is null) { Sender.Tell(new RouteTableUnavailable($"the director's config {_settings.ConfigPath} is invalid")); return; }
         if (request.KnownVersion != _version || request.Wait <= TimeSpan.Zero) { Sender.Tell(TableOrUnchanged(request)); return; }
         var wait = request.Wait < _settings.MaxLongPoll ? request.Wait : _settings.MaxLongPoll;
@@ -204,7 +212,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     {
         if (!_tables.TryGetValue(gateway, out var table))
         {
-            table = RouteTables.For(_map!, _version, gateway, _links);
+            table = RouteTables.For(_map!, _version, gateway, _links) with { DownServices = _down };
             if (!table.Declared) _log.Warning("director: gateway '{0}' asked for routes but {1} does not declare it", gateway, _settings.ConfigPath);
             _tables[gateway] = table;
         }
@@ -213,6 +221,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
 
     private void Sweep()
     {
+        CheckGateways();
         var now = Context.System.Scheduler.Now;
         _waiters.RemoveAll(w =>
         {

@@ -1,9 +1,11 @@
 using Akka.Actor;
 using Akka.Event;
 using Mesh.Contracts;
+using Mesh.Contracts.Health;
 using Mesh.Contracts.Routing;
 using Mesh.Gateway.Control;
 using Mesh.Gateway.Flows;
+using Mesh.Gateway.Health;
 using Mesh.Gateway.Link;
 using Mesh.Gateway.Listener;
 using Mesh.Gateway.Tunnel;
@@ -15,7 +17,8 @@ namespace Mesh.Gateway;
 /// <summary>
 /// This gateway: keeps its route table current by fetching it from the director by version, and logs a
 /// line each time it changes. It runs the data plane the table asks for: a ListenerActor per entry, a
-/// LinkActor per peer it can dial, the link port (core gateways), and a TunnelActor per flow a peer opens.
+/// LinkActor per peer it can dial, a HealthActor per service it owns, the link port (core gateways), and a
+/// TunnelActor per flow a peer opens. It reports its links and its services' health to the director.
 /// </summary>
 public sealed class GatewayActor : ReceiveActor, IWithTimers
 {
@@ -56,6 +59,8 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, (IActorRef Actor, LinkTargetChanged Target)> _links = [];
     private int _listenerCount;
     private readonly LinkReporter _reporter;
+    private readonly Dictionary<string, (IActorRef Actor, OwnedService Service)> _probes = [];
+    private readonly HealthReporter _health;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -64,6 +69,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         _settings = settings;
         _director = director;
         _reporter = new LinkReporter(settings.Name);
+        _health = new HealthReporter(settings.Name);
         if (settings.DataPlane is { } dp)
         {
             var self = Self;
@@ -95,6 +101,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             _lastAnswer = Now;
             Fetch();
             SendLinkReport(force: true);
+            SendHealthReport(force: true);
         });
         Receive<LinkStateChanged>(m => _reporter.Changed(m.Peer, m.Up));
         Receive<LinkReportReceived>(m =>
@@ -103,7 +110,19 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             _lastAnswer = Now;
             if (m.TableVersion != _table?.Version) Fetch();   // our long poll may have died with a link
         });
-        Receive<ReportLinks>(_ => SendLinkReport(force: false));
+        Receive<ReportLinks>(_ =>
+        {
+            SendLinkReport(force: false);
+            SendHealthReport(force: false);
+        });
+        Receive<ServiceHealthChanged>(m =>
+        {
+            if (!_probes.TryGetValue(m.Health.Service, out var probe) || !probe.Actor.Equals(Sender)) return;   // a probe since replaced
+            _health.Changed(m.Health);
+            _flows?.Health.Probed(m.Health.Service, m.Health.State == HealthState.Down ? m.Health.Reason ?? "down" : null);
+            SendHealthReport(force: false);
+        });
+        Receive<HealthReportReceived>(m => _health.Acknowledged(m.Sequence));
         Receive<GetCurrentRouteTable>(_ => Sender.Tell(new CurrentRouteTable(_table)));
     }
 
@@ -158,6 +177,8 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         }
         foreach (var (key, entry) in wanted.Where(w => !_listeners.ContainsKey(w.Key)))
             _listeners[key] = Context.ActorOf(ListenerActor.Props(entry, _flows), $"listener-{++_listenerCount}");
+        _flows.Health.ReportedDown(table.DownServices);
+        ProbeOwnedServices(table);
 
         var self = table.Gateways.FirstOrDefault(g => g.Name == _settings.Name);
         var peers = table.Gateways.Where(g => g.IsCore && g.Name != _settings.Name && self is not null)
@@ -178,6 +199,26 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
                 _links[peer] = (link.Actor, target);
             }
         }
+    }
+
+    /// <summary>A HealthActor per service this gateway owns and checks; a changed target or check starts a fresh one.</summary>
+    private void ProbeOwnedServices(RouteTable table)
+    {
+        var wanted = table.Owned.Where(o => o.Check.Kind != "none").ToDictionary(o => o.Name);
+        foreach (var (name, probe) in _probes.Where(p => !wanted.TryGetValue(p.Key, out var w) || w != p.Value.Service).ToList())
+        {
+            Context.Stop(probe.Actor);
+            _probes.Remove(name);
+            _health.Forget(name);
+            _flows!.Health.Forget(name);
+        }
+        foreach (var (name, service) in wanted.Where(w => !_probes.ContainsKey(w.Key)))
+            _probes[name] = (Context.ActorOf(HealthActor.Props(service)), service);
+    }
+
+    private void SendHealthReport(bool force)
+    {
+        if (_health.Due(Now, force) is { } report) _director.Send(report);
     }
 
     /// <summary>Tells the director which links work (it routes around the others), when something changed.</summary>

@@ -29,15 +29,8 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _echo.DisposeAsync();
 
-    private static MeshIdentity Identity(string name)
-    {
-        var (ca, caKey) = MeshPki.CreateCa("test", TimeSpan.FromDays(1));
-        var (cert, key) = MeshPki.Issue(name, ca, caKey, TimeSpan.FromDays(1));
-        return MeshIdentity.FromCertificate(cert.CopyWithPrivateKey(key), ca);
-    }
-
     private IActorRef Gateway() => Sys.ActorOf(GatewayActor.Props(
-        GatewaySettings.Core("gw") with { DataPlane = new DataPlaneSettings(Identity("gw"), LinkListen: null) }, new Silent()));
+        GatewaySettings.Core("gw") with { DataPlane = new DataPlaneSettings(TestGateway.Identity("gw"), LinkListen: null) }, new Silent()));
 
     private RouteTable Table(long version, params (int Port, string Service)[] entries) => new(version, "test", "gw", true,
         entries.Select(e => new ListenEntry($"127.0.0.1:{e.Port}", e.Service, e.Service == "remote" ? "other" : "gw")).ToArray(),
@@ -57,13 +50,6 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
         return Encoding.ASCII.GetString(buffer);
     }
 
-    private static async Task<Socket> Connect(int port)
-    {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await s.ConnectAsync(IPAddress.Loopback, port);
-        return s;
-    }
-
     [Fact]
     public async Task Entries_follow_the_route_table_and_an_open_flow_survives_the_change()
     {
@@ -72,15 +58,15 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
         gateway.Tell(Table(1, (a, "echo")));
 
         Socket? open = null;
-        await AwaitAssertAsync(async () => open = await Connect(a), TimeSpan.FromSeconds(10));
+        await AwaitAssertAsync(async () => open = await TestGateway.Connect(a), TimeSpan.FromSeconds(10));
         Assert.Equal("before", await Echo(open!, "before"));
 
         gateway.Tell(Table(2, (b, "echo")));   // a is removed, b is added
 
-        await AwaitAssertAsync(async () => await Assert.ThrowsAsync<SocketException>(() => Connect(a)), TimeSpan.FromSeconds(10));
+        await AwaitAssertAsync(async () => await Assert.ThrowsAsync<SocketException>(() => TestGateway.Connect(a)), TimeSpan.FromSeconds(10));
         await AwaitAssertAsync(async () =>
         {
-            using var s = await Connect(b);
+            using var s = await TestGateway.Connect(b);
             Assert.Equal("new entry", await Echo(s, "new entry"));
         }, TimeSpan.FromSeconds(10));
         Assert.Equal("after", await Echo(open!, "after"));   // the flow on the removed entry goes on
@@ -97,7 +83,7 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
         gateway.Tell(Table(1, (port, "remote")));
 
         Socket? s = null;
-        await AwaitAssertAsync(async () => s = await Connect(port), TimeSpan.FromSeconds(10));
+        await AwaitAssertAsync(async () => s = await TestGateway.Connect(port), TimeSpan.FromSeconds(10));
         var n = await s!.ReceiveAsync(new byte[8].AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(0, n);   // closed, not left hanging
         var ended = await closed.ExpectMsgAsync<TunnelClosed>(TimeSpan.FromSeconds(10));

@@ -18,6 +18,9 @@ public sealed record CheckSpec(string Kind, TimeSpan Interval, TimeSpan Timeout,
 /// <summary>A service this gateway owns: it dials <paramref name="Target"/> when a flow arrives.</summary>
 public sealed record OwnedService(string Name, string Target, CheckSpec Check);
 
+/// <summary>A service its owner reports down, and why (the owner's last failed probe).</summary>
+public sealed record DownService(string Name, string Reason);
+
 /// <summary>To reach <paramref name="Destination"/>, open the flow on a link to <paramref name="Via"/> (itself, when direct).</summary>
 public sealed record NextHop(string Destination, string Via);
 
@@ -27,6 +30,7 @@ public sealed record FlowSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSp
 /// <summary>
 /// What one gateway needs from the director: the entries it listens on, the services it owns, what
 /// it knows of the others, and the next hop towards each gateway it can reach (direct or through relays). <paramref name="Declared"/> is false when the config does not name the gateway.
+/// <paramref name="DownServices"/>: services their owner reports down; entries refuse their flows at once.
 /// </summary>
 public sealed record RouteTable(
     long Version,
@@ -38,8 +42,10 @@ public sealed record RouteTable(
     IReadOnlyList<GatewayInfo> Gateways,
     IReadOnlyList<ServiceInfo> Services,
     FlowSettings Flows,
-    IReadOnlyList<NextHop> NextHops) : IRoutingMessage
+    IReadOnlyList<NextHop> NextHops,
+    IReadOnlyList<DownService>? DownServices = null) : IRoutingMessage
 {
+
     /// <summary>The gateway to open a flow towards <paramref name="destination"/> on, or null if there is no path.</summary>
     public string? Via(string destination) => NextHops.FirstOrDefault(h => h.Destination == destination)?.Via;
 

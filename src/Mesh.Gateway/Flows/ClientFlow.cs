@@ -18,6 +18,7 @@ public static class ClientFlow
         var table = ctx.Routes.Current;
         var service = table?.Services.FirstOrDefault(s => s.Name == entry.Service);
         if (table is null || service is null) return FlowOutcome.Refused($"unknown service '{entry.Service}'");
+        if (ctx.Health.DownReason(service.Name) is { } down) return FlowOutcome.Refused($"{RefuseReason.ServiceDown}: {service.Name} is down: {down}");
         SocketTuning.ForFlow(client);
         var outcome = service.Owner == ctx.Self
             ? await ToLocalServiceAsync(clientStream, table, service.Name, ct)

@@ -1,6 +1,7 @@
 using System.Net;
 using Mesh.Config;
 using Mesh.Contracts.Routing;
+using Mesh.Gateway.Health;
 using Mesh.Transport.Links;
 using Mesh.Transport.Security;
 
@@ -17,6 +18,9 @@ public sealed class RouteView
 /// <summary>What every flow of this gateway shares: who we are, our links, and the routes in force.</summary>
 public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistry Links, RouteView Routes)
 {
+    /// <summary>Services down now: entries refuse their new flows at once.</summary>
+    public ServiceHealthView Health { get; } = new();
+
     /// <summary>How long the director-given hop budget allows a flow to travel (relays decrease it).</summary>
     public const byte DefaultHopBudget = 8;
     /// <summary>How long an entry waits for an idle link towards an edge (which refills its pool).</summary>

@@ -29,6 +29,8 @@ public static class PeerFlow
             var owned = table.Owned.FirstOrDefault(o => o.Name == open.Service);
             if (owned is null)
                 return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} owns no service '{open.Service}'");
+            if (ctx.Health.DownReason(owned.Name) is { } down)
+                return await RefuseAsync(RefuseReason.ServiceDown, $"{open.Service} is down: {down}");
 
             var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);
             if (socket is null) return await RefuseAsync(RefuseReason.ServiceUnreachable, $"{ctx.Self} cannot reach {open.Service} at {owned.Target}: {error}");

@@ -1,4 +1,5 @@
 using Mesh.Contracts.Routing;
+using Mesh.Gateway.Control;
 
 namespace Mesh.Gateway.Link;
 
@@ -16,14 +17,7 @@ public sealed class LinkReporter(string gateway)
 
     private readonly Dictionary<string, bool> _up = [];
     private readonly Dictionary<string, double> _reportedRtt = [];
-    private string _lastSent = "";
-    private DateTimeOffset _sentAt = DateTimeOffset.MinValue;
-    /// <summary>
-    /// Starts from the clock, so a gateway that restarts goes on numbering above its last run: the director
-    /// drops a report older than one it applied (ClusterClient may deliver an old resend after a new one).
-    /// </summary>
-    private long _sequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
-    private bool _acknowledged = true;
+    private readonly ReportSchedule _schedule = new(RefreshEvery);
 
     public void Changed(string peer, bool up) => _up[peer] = up;
 
@@ -36,10 +30,7 @@ public sealed class LinkReporter(string gateway)
     /// <summary>At least one link works: the network is there, whatever the control plane says.</summary>
     public bool AnyUp => _up.ContainsValue(true);
 
-    public void Acknowledged(long sequence)
-    {
-        if (sequence == _sequence) _acknowledged = true;
-    }
+    public void Acknowledged(long sequence) => _schedule.Acknowledged(sequence);
 
     /// <summary>The report to send now, or null; <paramref name="force"/> after the control plane (re)started.</summary>
     public LinkReport? Due(Func<string, double?> rttMs, DateTimeOffset now, bool force = false)
@@ -47,9 +38,7 @@ public sealed class LinkReporter(string gateway)
         var links = _up.OrderBy(l => l.Key, StringComparer.Ordinal)
             .Select(l => new LinkStatus(l.Key, l.Value, l.Value ? Steady(l.Key, Round(rttMs(l.Key))) : null)).ToArray();
         var signature = string.Join(";", links.Select(l => $"{l.Peer}:{l.Up}:{l.Cost}"));
-        if (!force && _acknowledged && signature == _lastSent && now - _sentAt < RefreshEvery) return null;
-        (_lastSent, _sentAt, _acknowledged) = (signature, now, false);
-        return new LinkReport(gateway, ++_sequence, links);
+        return _schedule.Next(signature, now, force) is { } sequence ? new LinkReport(gateway, sequence, links) : null;
     }
 
     private static double? Round(double? ms) => ms is { } v ? Math.Round(v, 2) : null;

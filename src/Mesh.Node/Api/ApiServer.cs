@@ -52,6 +52,15 @@ public static class ApiServer
         app.MapGet("/v1/entries", async () => await View() is { } v ? Results.Ok(v.Entries) : NoDirector());
         app.MapGet("/v1/gateways", async () => await View() is { } v ? Results.Ok(v.Gateways) : NoDirector());
         app.MapGet("/v1/links", async () => await View() is { } v ? Results.Ok(v.Links) : NoDirector());
+        app.MapGet("/v1/health", async () => await View() is { } v ? Results.Ok(HealthView.Of(v)) : NoDirector());
+        app.MapGet("/v1/events", async (int? limit, DateTimeOffset? since) =>
+        {
+            if (limit is < 1 or > 1000)
+                return Results.Problem(statusCode: 400, title: "invalid limit", detail: $"limit must be between 1 and 1000, not {limit}");
+            return await View() is { } v
+                ? Results.Ok(v.Events.Where(e => since is null || e.At > since).TakeLast(limit ?? 100))
+                : NoDirector();
+        });
         app.MapPost("/v1/reload", async (HttpRequest request) =>
         {
             if (Refused(request, token) is { } refusal) return refusal;
@@ -79,6 +88,17 @@ public static class ApiServer
         var expected = $"Bearer {token}";
         return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected)) ? null
             : Results.Problem(statusCode: 401, title: "unauthorized", detail: "send the API token as 'Authorization: Bearer TOKEN'");
+    }
+
+    private sealed record ServiceHealthView(string Service, string Owner, string Check, string State, string? Reason, DateTimeOffset? Since);
+
+    /// <summary>The mesh's health at a glance: counts, then each service and each gateway.</summary>
+    private sealed record HealthView(int Up, int Down, int Unknown, IReadOnlyList<ServiceHealthView> Services, IReadOnlyList<GatewayView> Gateways)
+    {
+        public static HealthView Of(MeshView v) => new(
+            v.Services.Count(s => s.Health == "up"), v.Services.Count(s => s.Health == "down"), v.Services.Count(s => s.Health == "unknown"),
+            v.Services.Select(s => new ServiceHealthView(s.Name, s.Owner, s.Check, s.Health, s.HealthReason, s.HealthSince)).ToArray(),
+            v.Gateways);
     }
 
     private sealed record ConfigView(long Revision, string Source, string Director, IReadOnlyList<string> Errors, bool Valid)

@@ -1,0 +1,32 @@
+namespace Mesh.Gateway.Control;
+
+/// <summary>
+/// When a gateway's report to the director (links, health) is due: when its content changed, when the
+/// last one is not acknowledged yet (ClusterClient delivers at most once), and every
+/// <paramref name="refreshEvery"/> in any case (a director that just took over has heard nothing yet).
+/// </summary>
+public sealed class ReportSchedule(TimeSpan refreshEvery)
+{
+    private string _lastSent = "";
+    private DateTimeOffset _sentAt = DateTimeOffset.MinValue;
+    /// <summary>
+    /// Starts from the clock, so a gateway that restarts goes on numbering above its last run: the director
+    /// drops a report older than one it applied (ClusterClient may deliver an old resend after a new one).
+    /// </summary>
+    private long _sequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+    private bool _acknowledged = true;
+
+    public void Acknowledged(long sequence)
+    {
+        if (sequence == _sequence) _acknowledged = true;
+    }
+
+    /// <summary>The sequence number of the report to send now, or null; <paramref name="force"/> after the control plane (re)started.</summary>
+    /// <param name="signature">the report's content in a comparable form</param>
+    public long? Next(string signature, DateTimeOffset now, bool force)
+    {
+        if (!force && _acknowledged && signature == _lastSent && now - _sentAt < refreshEvery) return null;
+        (_lastSent, _sentAt, _acknowledged) = (signature, now, false);
+        return ++_sequence;
+    }
+}
