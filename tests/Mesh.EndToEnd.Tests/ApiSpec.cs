@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Mesh.Tests.Shared;
 
@@ -18,10 +17,7 @@ public sealed class ApiSpec : IAsyncLifetime
         await _mesh.Core1.WaitForLineAsync(l => l.Contains("REST API on"), TestMesh.Ready);
         await _mesh.ReadyForFlowsAsync();
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_mesh.ApiPort}") };
-        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
-        var deadline = DateTime.UtcNow + TestMesh.Ready;
-        while ((await _http.GetAsync("/readyz")).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)
-            await retry.WaitForNextTickAsync();
+        await _http.WaitReadyAsync(TestMesh.Ready);
     }
 
     public async Task DisposeAsync()
@@ -31,14 +27,8 @@ public sealed class ApiSpec : IAsyncLifetime
         await _echo.DisposeAsync();
     }
 
-    private async Task<(HttpStatusCode Status, string? Type, JsonElement Body)> Send(HttpMethod method, string path, string? token = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await _http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone());
-    }
+    private Task<(HttpStatusCode Status, string? Type, JsonElement Body)> Send(HttpMethod method, string path, string? token = null) =>
+        _http.SendAsync(method, path, token);
 
     [Fact]
     public async Task Health_readiness_config_and_routes_are_served_as_JSON()
@@ -76,16 +66,13 @@ public sealed class ApiSpec : IAsyncLifetime
         Assert.Equal(5, entries.Body.GetArrayLength());
 
         // edge1 is seen once it asks for its table or reports its links (at least every 15 s)
-        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        JsonElement edge1;
-        do
-        {
-            var gateways = await Send(HttpMethod.Get, "/v1/gateways");
-            edge1 = gateways.Body.EnumerateArray().Single(g => g.GetProperty("name").GetString() == "edge1");
-        } while (edge1.GetProperty("lastSeen").ValueKind == JsonValueKind.Null && DateTime.UtcNow < deadline && await retry.WaitForNextTickAsync());
+        var gateways = await _http.PollJsonAsync("/v1/gateways", g => Edge1(g).GetProperty("connected").GetBoolean(), TimeSpan.FromSeconds(30));
+        var edge1 = Edge1(gateways);
+        static JsonElement Edge1(JsonElement gateways) => gateways.EnumerateArray().Single(g => g.GetProperty("name").GetString() == "edge1");
         Assert.False(edge1.GetProperty("core").GetBoolean());
+        Assert.True(edge1.GetProperty("connected").GetBoolean());
         Assert.NotEqual(JsonValueKind.Null, edge1.GetProperty("lastSeen").ValueKind);
+        Assert.NotEqual(JsonValueKind.Null, edge1.GetProperty("since").ValueKind);
 
         var links = await Send(HttpMethod.Get, "/v1/links");
         Assert.Contains(links.Body.EnumerateArray(), l => l.GetProperty("a").GetString() == "core1" && l.GetProperty("b").GetString() == "edge1");

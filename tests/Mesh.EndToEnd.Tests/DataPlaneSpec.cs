@@ -134,7 +134,9 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
         catch (SocketException) { n = 0; }   // a reset is a close too
         Assert.Equal(0, n);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the client waited {clock.Elapsed.TotalSeconds:0.0}s to be refused");
-        await Mesh.Core1.WaitForLineAsync(l => l.Contains("flow to down") && l.Contains("refused") && l.Contains("ServiceUnreachable"), TimeSpan.FromSeconds(10));
+        // refused by the owner when it dials, or at the entry once the owner's probe reported it down: the reason either way
+        await Mesh.Core1.WaitForLineAsync(l => l.Contains("flow to down") && l.Contains("refused") && l.Contains("connection refused")
+            && (l.Contains("ServiceUnreachable") || l.Contains("ServiceDown")), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

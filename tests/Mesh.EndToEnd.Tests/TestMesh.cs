@@ -42,7 +42,9 @@ public sealed class TestMesh : IAsyncDisposable
 
     /// <param name="redis">a StackExchange.Redis configuration: the director keeps its state there (--redis)</param>
     /// <param name="api">core1 serves the REST API on <see cref="ApiPort"/> (--api, --api-token-file)</param>
-    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false)
+    /// <param name="moreServices">[services.NAME] tables a test adds to the mesh config</param>
+    /// <param name="moreEntries">[[entries]] a test adds (kept after the others: TOML needs them together)</param>
+    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false, string moreServices = "", string moreEntries = "")
     {
         var config = ConfigPath;
         await File.WriteAllTextAsync(config, $$"""
@@ -67,6 +69,7 @@ public sealed class TestMesh : IAsyncDisposable
             [services.down]
             gateway = "core2"
             target = "127.0.0.1:{{downPort}}"
+            {{moreServices}}
             [[entries]]
             gateway = "core1"
             listen = "127.0.0.1:{{EchoEntry}}"
@@ -87,6 +90,7 @@ public sealed class TestMesh : IAsyncDisposable
             gateway = "edge1"
             listen = "127.0.0.1:{{Echo3Entry}}"
             service = "echo3"
+            {{moreEntries}}
             """);
         var (p1, p2) = (FreePorts.Next(), FreePorts.Next());
         var join = Join = $"127.0.0.1:{p1},127.0.0.1:{p2}";

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Mesh.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// A real redis-server owned by an edge gateway, published on a core gateway's entry, in a mesh of real
+/// processes: killed, it is reported down to the director (API, events) and the entry refuses at once;
+/// started again, it is up and flows work, with no restart of anything.
+/// </summary>
+public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Interval = "500ms", Timeout = "500ms";
+    private const int Rise = 2, Fall = 2;
+    private readonly EchoServer _echo = new();
+    private readonly RedisServer _redis = new();
+    private readonly TestMesh _mesh = new();
+    private readonly int _cacheEntry = FreePorts.Next();
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (RedisServer.WhyUnavailable is not null) return;
+        await _redis.StartAsync();
+        await _mesh.StartAsync(_echo.Port, FreePorts.Next(), api: true, moreServices: $$"""
+            [services.cache]
+            gateway = "edge1"
+            target = "127.0.0.1:{{_redis.Port}}"
+            check = { kind = "redis", interval = "{{Interval}}", timeout = "{{Timeout}}", rise = {{Rise}}, fall = {{Fall}} }
+            """, moreEntries: $$"""
+            [[entries]]
+            gateway = "core1"
+            listen = "127.0.0.1:{{_cacheEntry}}"
+            service = "cache"
+            """);
+        await _mesh.ReadyForFlowsAsync();
+        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_mesh.ApiPort}") };
+        await _http.WaitReadyAsync(TestMesh.Ready);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http?.Dispose();
+        await _mesh.DisposeAsync();
+        await _redis.DisposeAsync();
+        await _echo.DisposeAsync();
+    }
+
+    private Task<JsonElement> CacheHealth(string state) => _http.PollJsonAsync("/v1/services/cache",
+        s => s.GetProperty("health").GetString() == state, TimeSpan.FromSeconds(20));
+
+    private async Task<string> PingThroughEntry()
+    {
+        using var s = await ClientFlows.ConnectAsync(_cacheEntry);
+        await s.SendAsync("PING\r\n"u8.ToArray());
+        var buffer = new byte[7];
+        var n = 0;
+        while (n < buffer.Length && await s.ReceiveAsync(buffer.AsMemory(n)) is var got and > 0) n += got;
+        return Encoding.ASCII.GetString(buffer, 0, n);
+    }
+
+    [RedisFact]
+    public async Task A_killed_redis_is_reported_down_refused_at_the_entry_within_a_second_and_up_again_when_restarted()
+    {
+        Assert.Equal("up", (await CacheHealth("up")).GetProperty("health").GetString());
+        Assert.Equal("+PONG\r\n", await PingThroughEntry());
+
+        var killed = Stopwatch.StartNew();
+        await _redis.StopAsync();
+        var down = await CacheHealth("down");
+        output.WriteLine($"redis killed: the director shows it down after {killed.Elapsed.TotalSeconds:0.0}s");
+        Assert.Equal("down", down.GetProperty("health").GetString());
+        Assert.Contains("connection refused", down.GetProperty("healthReason").GetString());
+        // fall probes one interval apart, then one report to the director; a second of slack for the processes
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(Fall * 0.5 + 0.5 + 2), $"down shown after {killed.Elapsed}");
+        var events = await _http.GetJsonAsync("/v1/events");
+        Assert.Contains(events.EnumerateArray(), e => e.GetProperty("kind").GetString() == "service-down" && e.GetProperty("subject").GetString() == "cache"
+            && e.GetProperty("message").GetString()!.Contains("owned by edge1"));
+        var health = await _http.GetJsonAsync("/v1/health");
+        Assert.True(health.GetProperty("down").GetInt32() >= 1);
+
+        var refused = Stopwatch.StartNew();
+        using (var client = await ClientFlows.ConnectAsync(_cacheEntry))
+        {
+            await client.SendAsync("PING\r\n"u8.ToArray());
+            var n = await client.ReceiveAsync(new byte[8].AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, n);
+        }
+        output.WriteLine($"a client of the entry was refused after {refused.Elapsed.TotalMilliseconds:0}ms");
+        Assert.True(refused.Elapsed < TimeSpan.FromSeconds(1), $"the client waited {refused.Elapsed} to be refused");
+        await _mesh.Core1.WaitForLineAsync(l => l.Contains("cache is down"), TimeSpan.FromSeconds(5));
+
+        var started = Stopwatch.StartNew();
+        await _redis.StartAsync();
+        await CacheHealth("up");
+        output.WriteLine($"redis started again: shown up after {started.Elapsed.TotalSeconds:0.0}s");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(Rise * 0.5 + 2), $"up shown after {started.Elapsed}");
+        Assert.Equal("+PONG\r\n", await PingThroughEntry());
+        Assert.Contains((await _http.GetJsonAsync("/v1/events")).EnumerateArray(), e => e.GetProperty("kind").GetString() == "service-up");
+    }
+}
