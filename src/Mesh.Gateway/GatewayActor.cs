@@ -225,6 +225,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private void SendLinkReport(bool force)
     {
         if (_flows is null) return;
+        foreach (var pool in _flows.Links.Pools) _reporter.PeerDialed(pool.Peer, pool.PeerDialedAlive(Liveness.DeadAfter));
         if (_reporter.Due(peer => _flows.Links.Pool(peer).RttMs, Now, force) is { } report) _director.Send(report);
     }
 
@@ -232,12 +233,11 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     private void OnTick()
     {
-        if (_settings.RestartControlPlaneAfter is { } limit && Now - _lastAnswer > limit && _reporter.AnyUp)
+        if (_settings.RestartControlPlaneAfter is { } limit && _reporter.AnyUp && ControlPlaneStuck(limit) is { } why)
         {
-            _log.Warning("gateway {0}: no answer from the director for {1:0}s although links to core gateways work; restarting the control plane",
-                _settings.Name, limit.TotalSeconds);
+            _log.Warning("gateway {0}: {1} although links to core gateways work; restarting the control plane", _settings.Name, why);
             _lastAnswer = Now;
-            _director.RestartControlPlane($"no answer from the director for {limit.TotalSeconds:0}s");
+            _director.RestartControlPlane(why);
         }
         if (_pendingSince is { } since && Now - since > _settings.RequestTimeout)
         {
@@ -246,6 +246,22 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         }
         if (_pendingSince is null && Now >= _nextFetch) Fetch();
     }
+
+    /// <summary>
+    /// Why the control plane seems stuck, or null: no answer at all for <paramref name="limit"/>, or a report
+    /// (links, health) unacknowledged for half of it although it was resent every 2 s. The latter is how an
+    /// edge whose ClusterClient lost contact right after an outage finds out soon (seen in the sites suite).
+    /// </summary>
+    private string? ControlPlaneStuck(TimeSpan limit)
+    {
+        if (Now - _lastAnswer > limit) return $"no answer from the director for {limit.TotalSeconds:0}s";
+        var unacknowledged = new[] { _reporter.UnacknowledgedSince, _health.UnacknowledgedSince }.Min();
+        if (unacknowledged is { } since && Now - Max(since, _lastAnswer) > limit / 2)
+            return $"reports to the director unacknowledged for {(limit / 2).TotalSeconds:0}s";
+        return null;
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private void Fetch()
     {

@@ -19,7 +19,8 @@ public sealed record GatewaySettings(string Name, bool IsCore, TimeSpan LongPoll
     /// <summary>
     /// An edge whose director has not answered for this long while its links to core gateways work asks
     /// for a new control plane: its ClusterClient was once seen stuck for minutes after a NAT forgot its
-    /// mappings (the sites suite), and a new one connects in seconds. Null: never (core gateways).
+    /// mappings (the sites suite), and a new one connects in seconds. 30 s: an edge's long poll is answered
+    /// at least every 15 s, so two answers are missing. Null: never (core gateways).
     /// </summary>
     public TimeSpan? RestartControlPlaneAfter { get; init; }
 
@@ -29,5 +30,5 @@ public sealed record GatewaySettings(string Name, bool IsCore, TimeSpan LongPoll
 
     /// <summary>Edges get no pushes (they are behind NAT): they long-poll by version.</summary>
     public static GatewaySettings Edge(string name) =>
-        new(name, false, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20)) { RestartControlPlaneAfter = TimeSpan.FromSeconds(45) };
+        new(name, false, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20)) { RestartControlPlaneAfter = TimeSpan.FromSeconds(30) };
 }

@@ -39,6 +39,15 @@ public sealed class WorkingLinksSpec
     }
 
     [Fact]
+    public void A_core_that_sees_an_edges_connections_alive_keeps_the_link_despite_the_edges_stale_down_report_at_the_edges_measured_cost()
+    {
+        var stale = Reports(Report("site-a", new LinkStatus("core1", false, null)), Report("core1", new LinkStatus("site-a", true, null)));
+        Assert.Contains("core1-site-a:1", Names(WorkingLinks.From(Mesh, stale)));
+        var measured = Reports(Report("site-a", new LinkStatus("core1", true, 42)), Report("core1", new LinkStatus("site-a", true, null)));
+        Assert.Contains("core1-site-a:9", Names(WorkingLinks.From(Mesh, measured)));   // the accepting side does not time the link
+    }
+
+    [Fact]
     public void A_slow_direct_link_loses_to_a_faster_path_through_a_relay()
     {
         var links = WorkingLinks.From(Mesh, Reports(

@@ -1,3 +1,4 @@
+using Mesh.Contracts.Routing;
 using Mesh.Gateway.Link;
 
 namespace Mesh.Gateway.Tests;
@@ -71,5 +72,30 @@ public sealed class LinkReporterSpec
         rtt = 40;    // cost 8: the path really got slower
         var slower = reporter.Due(_ => rtt, T0 + 2 * LinkReporter.CheckEvery);
         Assert.Equal(8, Assert.Single(slower!.Links).Cost);
+    }
+
+    [Fact]
+    public void A_peer_that_dials_us_is_reported_up_while_its_connections_live_and_down_once_they_are_gone()
+    {
+        var reporter = new LinkReporter("core1");
+        reporter.PeerDialed("site-b", alive: false);   // never dialed us: nothing to say about it
+        var first = reporter.Due(Rtt, T0)!;
+        Assert.Empty(first.Links);
+        reporter.Acknowledged(first.Sequence);
+        reporter.PeerDialed("site-a", alive: true);
+        var up = reporter.Due(_ => null, T0 + LinkReporter.CheckEvery)!;
+        Assert.Equal(new LinkStatus("site-a", true, null), Assert.Single(up.Links));
+        reporter.Acknowledged(up.Sequence);
+        reporter.PeerDialed("site-a", alive: false);
+        Assert.False(Assert.Single(reporter.Due(_ => null, T0 + 2 * LinkReporter.CheckEvery)!.Links).Up);
+    }
+
+    [Fact]
+    public void A_core_link_is_up_when_our_dialed_connections_or_the_peers_work()
+    {
+        var reporter = new LinkReporter("core1");
+        reporter.Changed("core2", false);
+        reporter.PeerDialed("core2", alive: true);
+        Assert.True(Assert.Single(reporter.Due(Rtt, T0)!.Links).Up);
     }
 }

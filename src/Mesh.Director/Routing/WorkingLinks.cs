@@ -5,7 +5,8 @@ namespace Mesh.Director.Routing;
 /// <summary>
 /// Pure: the links paths may use, from the links the config promises and what gateways found when they
 /// tested them. A link has up to two witnesses (each end may dial it and report it). It is used when a
-/// witness reports it up (at the best cost reported), dropped when every witness reports it down, and
+/// witness reports it up (at the best cost measured: the side that accepts a link sees it work but does not
+/// time it), dropped when every witness reports it down, and
 /// assumed up while nobody has reported on it yet (a gateway still starting).
 /// </summary>
 public static class WorkingLinks
@@ -17,7 +18,8 @@ public static class WorkingLinks
         {
             var witnesses = Witness(reports, declared.A, declared.B).Concat(Witness(reports, declared.B, declared.A)).ToList();
             if (witnesses.Count == 0) working.Add(declared);
-            else if (witnesses.Any(w => w.Up)) working.Add(declared with { Cost = witnesses.Where(w => w.Up).Min(w => w.Cost) });
+            else if (witnesses.Where(w => w.Up).ToList() is { Count: > 0 } up)
+                working.Add(declared with { Cost = up.Any(w => w.RttMs is not null) ? up.Where(w => w.RttMs is not null).Min(w => w.Cost) : 1 });
         }
         return working;
     }

@@ -16,9 +16,14 @@ public sealed class ReportSchedule(TimeSpan refreshEvery)
     private long _sequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
     private bool _acknowledged = true;
 
+    /// <summary>Since when reports have gone unacknowledged (null: the last one was acknowledged).</summary>
+    public DateTimeOffset? UnacknowledgedSince { get; private set; }
+
     public void Acknowledged(long sequence)
     {
-        if (sequence == _sequence) _acknowledged = true;
+        if (sequence != _sequence) return;
+        _acknowledged = true;
+        UnacknowledgedSince = null;
     }
 
     /// <summary>The sequence number of the report to send now, or null; <paramref name="force"/> after the control plane (re)started.</summary>
@@ -27,6 +32,7 @@ public sealed class ReportSchedule(TimeSpan refreshEvery)
     {
         if (!force && _acknowledged && signature == _lastSent && now - _sentAt < refreshEvery) return null;
         (_lastSent, _sentAt, _acknowledged) = (signature, now, false);
+        UnacknowledgedSince ??= now;
         return ++_sequence;
     }
 }

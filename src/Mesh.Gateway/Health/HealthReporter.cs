@@ -21,6 +21,8 @@ public sealed class HealthReporter(string gateway)
 
     public void Acknowledged(long sequence) => _schedule.Acknowledged(sequence);
 
+    public DateTimeOffset? UnacknowledgedSince => _schedule.UnacknowledgedSince;
+
     public HealthReport? Due(DateTimeOffset now, bool force = false)
     {
         var services = _states.Values.OrderBy(s => s.Service, StringComparer.Ordinal).ToArray();

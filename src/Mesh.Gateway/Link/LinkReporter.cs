@@ -10,20 +10,33 @@ namespace Mesh.Gateway.Link;
 /// director has not acknowledged is sent again at every check. A round trip is reported again only when
 /// its cost moves by two steps or more: pings on one LAN were seen to wander between 4 and 6 ms, and
 /// each crossing of a step would otherwise have republished every table.
+/// A link is also witnessed from the side that accepts it: a core gateway reports an edge's link up while
+/// the edge's connections to it are alive. The edge's own report may be stale (sent during an outage,
+/// delivered after it, while the edge's control channel is still reconnecting); the director uses a link
+/// that either side sees working.
 /// </summary>
 public sealed class LinkReporter(string gateway)
 {
     public static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(2), RefreshEvery = TimeSpan.FromSeconds(15);
 
     private readonly Dictionary<string, bool> _up = [];
+    /// <summary>Peers that dial us: whether one of their connections is alive.</summary>
+    private readonly Dictionary<string, bool> _dialedByPeer = [];
     private readonly Dictionary<string, double> _reportedRtt = [];
     private readonly ReportSchedule _schedule = new(RefreshEvery);
 
     public void Changed(string peer, bool up) => _up[peer] = up;
 
+    /// <summary>What this gateway sees of the connections <paramref name="peer"/> dials to it.</summary>
+    public void PeerDialed(string peer, bool alive)
+    {
+        if (alive || _dialedByPeer.ContainsKey(peer)) _dialedByPeer[peer] = alive;   // a peer that never dialed us is not reported
+    }
+
     public void Forget(string peer)
     {
         _up.Remove(peer);
+        _dialedByPeer.Remove(peer);
         _reportedRtt.Remove(peer);
     }
 
@@ -32,11 +45,14 @@ public sealed class LinkReporter(string gateway)
 
     public void Acknowledged(long sequence) => _schedule.Acknowledged(sequence);
 
+    public DateTimeOffset? UnacknowledgedSince => _schedule.UnacknowledgedSince;
+
     /// <summary>The report to send now, or null; <paramref name="force"/> after the control plane (re)started.</summary>
     public LinkReport? Due(Func<string, double?> rttMs, DateTimeOffset now, bool force = false)
     {
-        var links = _up.OrderBy(l => l.Key, StringComparer.Ordinal)
-            .Select(l => new LinkStatus(l.Key, l.Value, l.Value ? Steady(l.Key, Round(rttMs(l.Key))) : null)).ToArray();
+        var peers = _up.Keys.Union(_dialedByPeer.Keys).Order(StringComparer.Ordinal);
+        var links = peers.Select(peer => (peer, up: _up.GetValueOrDefault(peer) || _dialedByPeer.GetValueOrDefault(peer)))
+            .Select(l => new LinkStatus(l.peer, l.up, l.up ? Steady(l.peer, Round(rttMs(l.peer))) : null)).ToArray();
         var signature = string.Join(";", links.Select(l => $"{l.Peer}:{l.Up}:{l.Cost}"));
         return _schedule.Next(signature, now, force) is { } sequence ? new LinkReport(gateway, sequence, links) : null;
     }

@@ -41,6 +41,12 @@ public sealed class LinkPool(string peer)
         }
     }
 
+    /// <summary>
+    /// The peer dialed connections to us, and one of them is idle and was heard from within
+    /// <paramref name="within"/>: the peer's side of the link works (it pings them), whatever its reports say.
+    /// </summary>
+    public bool PeerDialedAlive(TimeSpan within) => _idle.Keys.Any(c => !c.Dialed && c.MillisSinceHeard < within.TotalMilliseconds);
+
     /// <summary>A connection this side dialed left the pool; the reason is null when a flow claimed it, else why it was lost.</summary>
     public event Action<LinkPool, string?>? DialedConnectionGone;
 

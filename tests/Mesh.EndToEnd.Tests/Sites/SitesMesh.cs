@@ -19,6 +19,7 @@ public sealed class SitesMesh : IAsyncDisposable
     private readonly Dictionary<string, (string Netns, string[] Args)> _launch = [];
     private readonly Dictionary<string, NodeProcess> _running = [];
     private readonly List<NodeProcess> _all = [];
+    private readonly Dictionary<string, NodeProcess> _echoes = [];
     private bool _up;
 
     public SitesMesh() => Certificates = new TestCertificates(Path.Combine(_dir, "pki"));
@@ -55,6 +56,7 @@ public sealed class SitesMesh : IAsyncDisposable
             [services.echo-a]
             gateway = "site-a"
             target = "127.0.0.1:{{EchoPort}}"
+            check = { kind = "tcp", interval = "1s", rise = 2, fall = 2 }
             [services.echo-b]
             gateway = "site-b"
             target = "127.0.0.1:{{EchoPort}}"
@@ -83,7 +85,7 @@ public sealed class SitesMesh : IAsyncDisposable
             service = "echo-a"
             """);
         foreach (var host in new[] { "site-a", "site-b", "core2" })
-            await StartEcho(host);
+            await StartEchoAsync(host);
 
         var join = $"10.99.0.11:{ClusterPort},10.99.0.12:{ClusterPort}";
         Define("core1", "core1", "--listen", $"10.99.0.11:{LinkPort}", "--join", join, "--config", config);
@@ -93,12 +95,17 @@ public sealed class SitesMesh : IAsyncDisposable
         foreach (var gateway in _launch.Keys) await StartAsync(gateway);
     }
 
-    private async Task StartEcho(string host)
+    /// <summary>Starts (or starts again) the `mesh echo` service at <paramref name="host"/>'s site.</summary>
+    public async Task StartEchoAsync(string host)
     {
         var echo = NodeProcess.StartIn(Ns(host), $"echo@{host}", _dir, ["echo", "--listen", $"127.0.0.1:{EchoPort}"], NodeProcess.CliDll);
         _all.Add(echo);
+        _echoes[host] = echo;
         await echo.WaitForLineAsync(l => l.Contains("echo service listening"), Ready);
     }
+
+    /// <summary>Kills the echo service at <paramref name="host"/>'s site, as a crashed service.</summary>
+    public async Task StopEchoAsync(string host) => await _echoes[host].DisposeAsync();
 
     private void Define(string gateway, string host, params string[] args) =>
         _launch[gateway] = (Ns(host), ["--name", gateway, .. args]);
@@ -172,6 +179,11 @@ public sealed class SitesMesh : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var n in _all) await n.DisposeAsync();
+        if (Environment.GetEnvironmentVariable("MESH_TEST_LOGS") is { Length: > 0 } logs)   // every line of every process, to read after a failure
+        {
+            Directory.CreateDirectory(logs);
+            foreach (var n in _all) await File.AppendAllTextAsync(Path.Combine(logs, $"{n.Name}.log"), n.Output + "\n");
+        }
         if (_up) NetNs.Sites("down", Prefix);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }

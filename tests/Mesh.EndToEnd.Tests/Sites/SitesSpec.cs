@@ -206,4 +206,43 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
         var times = await TimesToFirstFlow(TimeSpan.FromSeconds(60), ("site-b", SitesMesh.SiteBToA), ("site-a", SitesMesh.SiteAToB));
         AssertAllUnder(TimeSpan.FromSeconds(10), times, "the network of a site-b that started offline came back");
     }
+
+    [SitesFact]
+    public async Task A_service_that_dies_behind_NAT_is_reported_to_the_director_and_its_return_is_reported_after_an_outage()
+    {
+        await Mesh.HealthyAsync();
+        var marks = Mesh.CoreMarks();
+        var died = Stopwatch.StartNew();
+        await Mesh.StopEchoAsync("site-a");
+        // echo-a is checked every second and down after two failures; site-a reports it through its ClusterClient
+        await Mesh.DirectorLineAsync(l => l.Contains("service echo-a (owned by site-a) is down"), TimeSpan.FromSeconds(15), marks);
+        output.WriteLine($"echo-a killed at site-a: the director knew after {died.Elapsed.TotalSeconds:0.0}s");
+
+        // entries of echo-a at both core gateways and at site-b refuse at once
+        await Mesh["core1"].WaitForLineAsync(l => l.Contains("gateway core1: route table"), TimeSpan.FromSeconds(10), marks.Core1);
+        foreach (var (gateway, entry) in new[] { ("core1", SitesMesh.Core1Entry), ("site-b", SitesMesh.SiteBToA) })
+        {
+            var attempt = Stopwatch.StartNew();
+            Assert.False(await ClientFlows.EchoesAsync(() => Mesh.ConnectAsync(gateway, entry), TimeSpan.FromSeconds(5)));
+            Assert.True(attempt.Elapsed < TimeSpan.FromSeconds(1), $"an app at {gateway} waited {attempt.Elapsed.TotalSeconds:0.0}s to be refused");
+        }
+
+        // The service comes back while site-a is offline: site-a sees it, and tells the director once it is back.
+        var siteA = Mesh["site-a"];
+        var mark = siteA.Mark();
+        Mesh.Sites("cut", "a");
+        try
+        {
+            await siteA.WaitForLineAsync(l => l.Contains("link to core1 lost"), TimeSpan.FromSeconds(20), mark);
+            await Mesh.StartEchoAsync("site-a");
+            await siteA.WaitForLineAsync(l => l.Contains("service echo-a at") && l.Contains("is up"), TimeSpan.FromSeconds(10), mark);
+        }
+        finally { Mesh.Sites("restore", "a"); }
+        var back = Stopwatch.StartNew();
+        try { await Mesh.DirectorLineAsync(l => l.Contains("service echo-a (owned by site-a) is up again"), TimeSpan.FromSeconds(90), marks); }
+        catch (TimeoutException) { throw new TimeoutException($"site-a after the outage:\n{string.Join("\n", siteA.Output.Split('\n').Skip(mark).Where(l => !l.Contains("Removing receive buffers")).Select(l => l.Length > 250 ? l[..250] : l))}"); }
+        output.WriteLine($"echo-a came back while site-a was offline: the director knew {back.Elapsed.TotalSeconds:0.0}s after the uplink returned");
+        var times = await TimesToFirstFlow(TimeSpan.FromSeconds(30), ("core1", SitesMesh.Core1Entry), ("site-b", SitesMesh.SiteBToA));
+        AssertAllUnder(TimeSpan.FromSeconds(10), times, "echo-a and site-a's uplink came back");
+    }
 }
