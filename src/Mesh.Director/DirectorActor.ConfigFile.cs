@@ -29,13 +29,13 @@ public sealed partial class DirectorActor
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new ConfigRead("", e.Message); }
     }
 
-    private sealed record Loaded(LoadResult Config, string Text, DirectorState? Stored, string? StoreError);
+    private sealed record Loaded(LoadResult Config, string Text, DirectorState? Stored, string? StoreError, ObservedState? Observed = null);
 
     private static async Task<Loaded> LoadAsync(string path, IDirectorStore store, CancellationToken ct)
     {
         var read = await ReadConfigAsync(path);
         var config = read.Error is null ? RouteMapLoader.Load(read.Text, path) : RouteMapLoader.LoadFile(path);   // the latter says why
-        try { return new Loaded(config, read.Text, await store.LoadAsync(ct), null); }
+        try { return new Loaded(config, read.Text, await store.LoadAsync(ct), null, await store.LoadObservedAsync(ct)); }
         catch (Exception e) { return new Loaded(config, read.Text, null, e.GetBaseException().Message); }
     }
 
@@ -53,6 +53,7 @@ public sealed partial class DirectorActor
             return;
         }
         var map = m.Config.Map!;
+        if (_map is null && m.Observed is { } observed) Restore(observed);
         var stored = m.Stored;
         var revision =
             stored is not null && stored.ConfigHash == map.ContentHash ? stored.Revision

@@ -28,6 +28,7 @@ public sealed partial class DirectorActor
         var now = DateTimeOffset.UtcNow;
         _lastSeen[gateway] = now;
         _connectedSince.TryAdd(gateway, now);
+        ObservedChanged();
         if (!_lost.Remove(gateway)) return;
         Event("info", "gateway-back", gateway, $"gateway {gateway} is heard from again");
         RecomputeDown();
@@ -67,6 +68,7 @@ public sealed partial class DirectorActor
         if (applied is null || report.Sequence > applied.Sequence)
         {
             _healthReports[report.Gateway] = report;
+            ObservedChanged();
             foreach (var now in report.Services.Where(s => _map?.Services.GetValueOrDefault(s.Service)?.Gateway == report.Gateway))
             {
                 var before = applied?.Services.FirstOrDefault(s => s.Service == now.Service);
@@ -127,6 +129,7 @@ public sealed partial class DirectorActor
     {
         _events.AddLast(new MeshEvent(DateTimeOffset.UtcNow, level, kind, subject, message));
         if (_events.Count > EventsKept) _events.RemoveFirst();
+        ObservedChanged();
         if (level == "warning") _log.Warning("director: {0}", message);
         else _log.Info("director: {0}", message);
     }

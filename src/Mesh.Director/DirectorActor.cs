@@ -106,7 +106,12 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         Receive<GetMeshView>(_ => Sender.Tell(View()));
         Receive<SweepWaiters>(_ => Sweep());
         Receive<Saved>(OnSaved);
-        Receive<CheckStore>(_ => CheckStoreAsync(_store, _stopping.Token).PipeTo(Self));
+        Receive<CheckStore>(_ =>
+        {
+            CheckStoreAsync(_store, _stopping.Token).PipeTo(Self);
+            SaveObservedIfChanged();
+        });
+        Receive<ObservedSaved>(OnObservedSaved);
         Receive<StoreChecked>(OnStoreChecked);
         Receive<Loaded>(m =>
         {   // the config file changed, the store held a newer revision, or someone asked for a reload
@@ -171,6 +176,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
             return;
         }
         _reports[report.Gateway] = report;
+        ObservedChanged();
         var links = WorkingLinks.From(RouteTables.Members(_map), _reports);
         var changes = WorkingLinks.Describe(_links, links);
         if (changes.Length == 0)

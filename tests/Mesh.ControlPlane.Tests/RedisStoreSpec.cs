@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Mesh.Contracts.Health;
 using Mesh.Contracts.Routing;
 using Mesh.Director;
 using Mesh.Director.Store;
@@ -75,5 +76,43 @@ public sealed class RedisStoreSpec() : Akka.TestKit.Xunit2.TestKit("akka.logleve
         var director = Sys.ActorOf(DirectorActor.Props(DirectorSettings.For(_config), store, mediator: null));
         var status = await director.Ask<DirectorStatus>(GetDirectorStatus.Instance, TimeSpan.FromSeconds(15));
         Assert.Equal(7, status.Version);
+    }
+
+    [RedisFact]
+    public async Task What_a_director_observed_is_in_Redis_and_a_director_that_takes_over_starts_from_it()
+    {
+        await using var store = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+        var first = Sys.ActorOf(DirectorActor.Props(DirectorSettings.For(_config), store, mediator: null));
+        await first.Ask<HealthReportReceived>(new HealthReport("core2", 5, [new ServiceHealth("db", HealthState.Down, "no redis answer within 1s", DateTimeOffset.UtcNow)]),
+            TimeSpan.FromSeconds(15));
+        await first.Ask<LinkReportReceived>(new LinkReport("edge1", 9, [new LinkStatus("core1", false, null)]), TimeSpan.FromSeconds(15));
+
+        ObservedState? observed = null;
+        await AwaitAssertAsync(async () =>
+        {
+            observed = await store.LoadObservedAsync(default);
+            Assert.Contains(observed!.Events, e => e.Kind == "service-down" && e.Subject == "db");
+            Assert.Contains(observed.Links, r => r.Gateway == "edge1");
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(250));
+        Assert.Contains(observed!.Gateways, g => g.Name == "core2" && !g.Lost);
+        await first.GracefulStop(TimeSpan.FromSeconds(10));
+
+        await using var next = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+        var second = Sys.ActorOf(DirectorActor.Props(DirectorSettings.For(_config), next, mediator: null));
+        var view = await second.Ask<MeshView>(GetMeshView.Instance, TimeSpan.FromSeconds(15));
+        Assert.Equal("down", view.Services.Single(sv => sv.Name == "db").Health);
+        Assert.Contains(view.Events, e => e.Kind == "service-down" && e.Subject == "db");
+        Assert.NotNull(view.Gateways.Single(g => g.Name == "core2").LastSeen);
+        Assert.DoesNotContain(view.Links, l => l.A == "core1" && l.B == "edge1");   // edge1's report, kept
+    }
+
+    [RedisFact]
+    public async Task Observations_under_an_older_revision_cannot_overwrite_newer_ones()
+    {
+        await using var store = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+        ObservedState Observed(long revision) => new(revision, [], [], [], [], DateTimeOffset.UtcNow);
+        Assert.True(await store.SaveObservedAsync(Observed(4), default));
+        Assert.False(await store.SaveObservedAsync(Observed(3), default));
+        Assert.Equal(4, (await store.LoadObservedAsync(default))!.Revision);
     }
 }

@@ -13,6 +13,9 @@ public sealed class FileDirectorStore(string path) : IDirectorStore
 
     public string Path { get; } = path;
 
+    /// <summary>The observed state, beside the state file.</summary>
+    private string ObservedPath => System.IO.Path.ChangeExtension(Path, ".observed.json");
+
     public async Task<DirectorState?> LoadAsync(CancellationToken ct)
     {
         if (!File.Exists(Path)) return null;
@@ -26,12 +29,33 @@ public sealed class FileDirectorStore(string path) : IDirectorStore
         try
         {
             if (await LoadAsync(ct) is { } current && current.Revision > state.Revision) return false;
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
-            var temp = Path + ".tmp";
-            await File.WriteAllBytesAsync(temp, JsonSerializer.SerializeToUtf8Bytes(state, Json), ct);
-            File.Move(temp, Path, overwrite: true);
+            await ReplaceAsync(Path, JsonSerializer.SerializeToUtf8Bytes(state, Json), ct);
             return true;
         }
         finally { _gate.Release(); }
+    }
+
+    public async Task<ObservedState?> LoadObservedAsync(CancellationToken ct) =>
+        File.Exists(ObservedPath) ? ObservedJson.Read(await File.ReadAllTextAsync(ObservedPath, ct)) : null;
+
+    public async Task<bool> SaveObservedAsync(ObservedState state, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (await LoadObservedAsync(ct) is { } current && current.Revision > state.Revision) return false;
+            await ReplaceAsync(ObservedPath, System.Text.Encoding.UTF8.GetBytes(ObservedJson.Write(state)), ct);
+            return true;
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <summary>Write to a temp file, then rename: a crash mid-write leaves the previous file.</summary>
+    private static async Task ReplaceAsync(string path, byte[] content, CancellationToken ct)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var temp = path + ".tmp";
+        await File.WriteAllBytesAsync(temp, content, ct);
+        File.Move(temp, path, overwrite: true);
     }
 }

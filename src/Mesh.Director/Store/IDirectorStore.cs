@@ -13,4 +13,10 @@ public interface IDirectorStore
 
     /// <summary>Saves unless the store already holds a newer revision; returns false when refused.</summary>
     Task<bool> SaveAsync(DirectorState state, CancellationToken ct);
+
+    /// <summary>The observed state last saved, or null.</summary>
+    Task<ObservedState?> LoadObservedAsync(CancellationToken ct);
+
+    /// <summary>Saves unless the store holds one observed under a newer revision; returns false when refused.</summary>
+    Task<bool> SaveObservedAsync(ObservedState state, CancellationToken ct);
 }

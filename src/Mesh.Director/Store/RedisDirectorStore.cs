@@ -18,10 +18,19 @@ public sealed class RedisDirectorStore : IDirectorStore, IAsyncDisposable
         return 1
         """;
 
-    private readonly ConnectionMultiplexer _redis;
-    private readonly RedisKey _state;
+    // KEYS[1] = the observed-state hash; ARGV = revision, JSON. 1 = saved, 0 = refused.
+    private const string SaveObservedIfNotOlder = """
+        local stored = redis.call('HGET', KEYS[1], 'revision')
+        if stored and tonumber(stored) > tonumber(ARGV[1]) then return 0 end
+        redis.call('HSET', KEYS[1], 'revision', ARGV[1], 'json', ARGV[2])
+        return 1
+        """;
 
-    private RedisDirectorStore(ConnectionMultiplexer redis, string mesh) => (_redis, _state) = (redis, $"mesh:{mesh}:director");
+    private readonly ConnectionMultiplexer _redis;
+    private readonly RedisKey _state, _observed;
+
+    private RedisDirectorStore(ConnectionMultiplexer redis, string mesh) =>
+        (_redis, _state, _observed) = (redis, $"mesh:{mesh}:director", $"mesh:{mesh}:observed");
 
     /// <summary>
     /// Connects with a StackExchange.Redis configuration string ("host:port,password=…,ssl=true"). Never
@@ -51,6 +60,18 @@ public sealed class RedisDirectorStore : IDirectorStore, IAsyncDisposable
     {
         var saved = await Db.ScriptEvaluateAsync(SaveIfNotOlder, [_state],
             [state.Revision, state.ConfigHash, state.ConfigText, state.SavedAt.ToString("O")]).WaitAsync(ct);
+        return (int)saved == 1;
+    }
+
+    public async Task<ObservedState?> LoadObservedAsync(CancellationToken ct)
+    {
+        var json = await Db.HashGetAsync(_observed, "json").WaitAsync(ct);
+        return json.IsNull ? null : ObservedJson.Read(json!);
+    }
+
+    public async Task<bool> SaveObservedAsync(ObservedState state, CancellationToken ct)
+    {
+        var saved = await Db.ScriptEvaluateAsync(SaveObservedIfNotOlder, [_observed], [state.Revision, ObservedJson.Write(state)]).WaitAsync(ct);
         return (int)saved == 1;
     }
 

@@ -1,0 +1,62 @@
+using Akka.Actor;
+using Akka.Event;
+using Mesh.Director.Store;
+
+namespace Mesh.Director;
+
+/// <summary>
+/// What the director observed (gateways last seen, reported links and health, events): written to the
+/// store at most every <see cref="StoreCheck"/> while it changes, and restored by a director that starts
+/// or takes over, so the API does not forget the mesh's recent history on a failover.
+/// </summary>
+public sealed partial class DirectorActor
+{
+    private sealed record ObservedSaved(string? Error);
+
+    private bool _observedChanged;
+
+    private void ObservedChanged() => _observedChanged = true;
+
+    private void SaveObservedIfChanged()
+    {
+        if (!_observedChanged || _current is null) return;
+        _observedChanged = false;
+        var state = new ObservedState(_revision,
+            _lastSeen.Select(s => new GatewaySeen(s.Key, s.Value, _connectedSince.TryGetValue(s.Key, out var since) ? since : null, _lost.Contains(s.Key))).ToArray(),
+            _reports.Values.ToArray(), _healthReports.Values.ToArray(), _events.ToArray(), DateTimeOffset.UtcNow);
+        SaveObservedAsync(_store, state, _stopping.Token).PipeTo(Self);
+    }
+
+    private static async Task<ObservedSaved> SaveObservedAsync(IDirectorStore store, ObservedState state, CancellationToken ct)
+    {
+        try
+        {
+            await store.SaveObservedAsync(state, ct);   // refused: a newer director writes it; nothing to do
+            return new ObservedSaved(null);
+        }
+        catch (Exception e) { return new ObservedSaved(e.GetBaseException().Message); }
+    }
+
+    private void OnObservedSaved(ObservedSaved m)
+    {
+        if (m.Error is null) return;
+        _observedChanged = true;   // written again once the store is back
+        StoreDown(m.Error);
+    }
+
+    /// <summary>A director that starts takes what the last one observed (gateways report again within 15 s anyway).</summary>
+    private void Restore(ObservedState observed)
+    {
+        foreach (var g in observed.Gateways)
+        {
+            _lastSeen[g.Name] = g.LastSeen;
+            if (g.ConnectedSince is { } since) _connectedSince[g.Name] = since;
+            if (g.Lost) _lost.Add(g.Name);
+        }
+        foreach (var r in observed.Links) _reports[r.Gateway] = r;
+        foreach (var r in observed.Health) _healthReports[r.Gateway] = r;
+        foreach (var e in observed.Events.TakeLast(EventsKept)) _events.AddLast(e);
+        _log.Info("director: restored what the previous director observed until {0:HH:mm:ss} UTC: {1} gateways, {2} events",
+            observed.SavedAt, observed.Gateways.Count, observed.Events.Count);
+    }
+}
