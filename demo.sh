@@ -46,7 +46,9 @@ if command -v redis-server >/dev/null; then
   background redis redis-server --port 7501 --bind 127.0.0.1 --save "" --appendonly no
   redis=yes
 fi
-gateway core1 --listen 127.0.0.1:7441 --cluster-port 4053 --join "$join" --config "$config" --state-dir "$demo/state/core1"
+[ -f "$demo/api.token" ] || (umask 077; head -c 18 /dev/urandom | base64 > "$demo/api.token")
+gateway core1 --listen 127.0.0.1:7441 --cluster-port 4053 --join "$join" --config "$config" --state-dir "$demo/state/core1" \
+  --api 127.0.0.1:7680 --api-token-file "$demo/api.token"
 gateway core2 --listen 127.0.0.1:7442 --cluster-port 4054 --join "$join" --config "$config" --state-dir "$demo/state/core2"
 gateway edge1 --join "$join"
 
@@ -81,8 +83,12 @@ MSG
 else echo "  (install redis-server to also publish redis on 127.0.0.1:7601 and :7602)"; fi
 cat <<MSG
 
+The admin shell talks to core1's REST API (http://127.0.0.1:7680; metrics at /metrics):
+  dotnet $demo/bin/mesh.dll status --api http://127.0.0.1:7680
+  MESH_API=127.0.0.1:7680 MESH_API_TOKEN=\$(cat $demo/api.token) dotnet $demo/bin/mesh.dll     (a shell: Tab completes)
+
 Logs: $demo/logs/. Try: stop the node hosting the director (its log says "director: route map")
-and watch the other take over. Ctrl+C stops the demo.
+and watch the other take over; or stop the echo service and see it reported down. Ctrl+C stops the demo.
 MSG
 tail -qf "$demo"/logs/core*.log "$demo"/logs/edge*.log \
   | grep --line-buffered -E "route table|director:|link to|entry |WARNING|ERROR" \

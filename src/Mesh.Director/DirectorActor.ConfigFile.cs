@@ -48,8 +48,8 @@ public sealed partial class DirectorActor
             _configErrors = m.Config.Errors.Select(e => e.ToString()).ToArray();
             foreach (var e in _configErrors) _log.Error("director: {0}", e);
             Event("warning", "reload-failed", _settings.ConfigPath, _map is null
-                ? $"{_settings.ConfigPath} is invalid ({Errors(_configErrors.Count)}); no route map is served until it is fixed"
-                : $"{_settings.ConfigPath} is invalid ({Errors(_configErrors.Count)}); still serving route map v{_revision} until it is fixed");
+                ? $"{_settings.ConfigPath} is invalid; no route map is served until it is fixed ({FirstErrors()})"
+                : $"{_settings.ConfigPath} is invalid; still serving route map v{_revision} until it is fixed ({FirstErrors()})");
             return;
         }
         var map = m.Config.Map!;
@@ -66,5 +66,5 @@ public sealed partial class DirectorActor
         Publish(map, revision);
     }
 
-    private static string Errors(int n) => n == 1 ? "1 error" : $"{n} errors";
+    private string FirstErrors() => _configErrors.Count == 1 ? _configErrors[0] : $"{_configErrors[0]}, and {_configErrors.Count - 1} more";
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Mesh.Contracts.Health;
+using Mesh.Contracts.Metrics;
 using Mesh.Contracts.Routing;
 
 namespace Mesh.Director;
@@ -128,6 +129,7 @@ public sealed partial class DirectorActor
     private void Event(string level, string kind, string subject, string message)
     {
         _events.AddLast(new MeshEvent(DateTimeOffset.UtcNow, level, kind, subject, message));
+        if (kind.StartsWith("reload-")) MeshMeter.Reloads.Add(1, new KeyValuePair<string, object?>("result", kind["reload-".Length..]));
         if (_events.Count > EventsKept) _events.RemoveFirst();
         ObservedChanged();
         if (level == "warning") _log.Warning("director: {0}", message);

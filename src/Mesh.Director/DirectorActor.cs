@@ -4,6 +4,7 @@ using Akka.Event;
 using Mesh.Config;
 using Mesh.Contracts;
 using Mesh.Contracts.Health;
+using Mesh.Contracts.Metrics;
 using Mesh.Contracts.Routing;
 using Mesh.Director.Routing;
 using Mesh.Director.Store;
@@ -131,6 +132,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
 
     protected override void PreStart()
     {
+        MeshMeter.DirectorStarts.Add(1);
         var ct = _stopping.Token;
         LoadAsync(_settings.ConfigPath, _store, ct).PipeTo(Self);
         Timers.StartPeriodicTimer("sweep", SweepWaiters.Instance, TimeSpan.FromSeconds(1));

@@ -7,6 +7,7 @@ using Mesh.Gateway.Control;
 using Mesh.Gateway.Flows;
 using Mesh.Gateway.Health;
 using Mesh.Gateway.Link;
+using Mesh.Gateway.Metrics;
 using Mesh.Gateway.Listener;
 using Mesh.Gateway.Tunnel;
 using Mesh.Transport.Links;
@@ -136,6 +137,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             _log.Warning("gateway {0}: no certificate given: control plane only, no flows", _settings.Name);
             return;
         }
+        GatewayGauges.Attach(_flows.Links, () => _flows.Health.ProbedHere);
         Timers.StartPeriodicTimer("sweep", SweepLinks.Instance, Liveness.PingEvery);
         Timers.StartPeriodicTimer("report-links", ReportLinks.Instance, LinkReporter.CheckEvery);
         if (_settings.DataPlane!.LinkListen is not null) TryStartLinkServer();
@@ -160,6 +162,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        if (_flows is not null) GatewayGauges.Detach(_flows.Links);
         _linkServer?.Dispose();
     }
 

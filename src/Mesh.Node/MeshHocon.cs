@@ -11,6 +11,8 @@ public static class MeshHocon
 {
     public const string CoreRole = "core";
     public const string DirectorRole = "director";
+    /// <summary>A member's role "gateway:NAME" says which gateway it is (the admin shell names members so).</summary>
+    public const string GatewayRolePrefix = "gateway:";
 
     /// <param name="tls">remoting over TLS with the mesh certificates (RemotingTls); off only for in-process tests</param>
     public static AkkaConfig For(NodeOptions o, bool tls = true)
@@ -34,7 +36,7 @@ public static class MeshHocon
     {
         var self = new HostPort(o.Listen!.Host, o.EffectiveClusterPort);
         var seeds = o.Join.Count > 0 ? o.Join : [self];
-        var roles = o.HostsDirector ? $"[\"{CoreRole}\", \"{DirectorRole}\"]" : $"[\"{CoreRole}\"]";
+        var roles = string.Join(", ", new[] { CoreRole, $"{GatewayRolePrefix}{o.Name}" }.Concat(o.HostsDirector ? [DirectorRole] : []).Select(r => $"\"{r}\""));
         return $$"""
             akka.remote.dot-netty.tcp {
               hostname = "{{o.Listen.Host}}"
@@ -42,7 +44,7 @@ public static class MeshHocon
               port = {{o.EffectiveClusterPort}}
             }
             akka.cluster.seed-nodes = [{{string.Join(", ", seeds.Select(s => $"\"{SeedAddress(s, tls)}\""))}}]
-            akka.cluster.roles = {{roles}}
+            akka.cluster.roles = [{{roles}}]
             """;
     }
 

@@ -85,11 +85,18 @@ public static class MeshNode
             : null;
         if (redis is not null) say($"director state in {redis.Describe}");
         var director = new DirectorClient();
-        await using var api = o.Api is null ? null : ApiServer.Build(o.Api, director, o.ApiToken());
+        using var metrics = new PrometheusText();
+        await using var api = o.Api is null ? null : ApiServer.Build(o.Api, director, o.ApiToken(), metrics);
         if (api is not null)
         {
             await api.StartAsync(stop);
-            say($"REST API on http://{o.Api} (OpenAPI: /openapi/v1.json; writes {(o.ApiToken() is null ? "off: no token" : "need the token")})");
+            say($"REST API on http://{o.Api} (OpenAPI: /openapi/v1.json; metrics: /metrics; writes {(o.ApiToken() is null ? "off: no token" : "need the token")})");
+        }
+        await using var metricsOnly = o.Metrics is null ? null : ApiServer.BuildMetricsOnly(o.Metrics, metrics);
+        if (metricsOnly is not null)
+        {
+            await metricsOnly.StartAsync(stop);
+            say($"metrics on http://{o.Metrics}/metrics");
         }
         ActorSystem? current = null;
         channel.RestartRequested += reason =>

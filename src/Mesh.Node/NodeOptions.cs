@@ -18,6 +18,9 @@ public sealed record NodeOptions(
 {
     public const int DefaultClusterPort = 4053;
 
+    /// <summary>Where to serve /metrics alone (for gateways without --api, e.g. edges).</summary>
+    public HostPort? Metrics { get; init; }
+
     /// <summary>A file holding the API's bearer token for writes (MESH_API_TOKEN otherwise).</summary>
     public string? ApiTokenFile { get; init; }
 

@@ -12,6 +12,18 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = [];
 
+    /// <summary>
+    /// Every process a test started and did not dispose is killed when the test run ends: a fixture whose
+    /// start failed is not disposed by xUnit, and its gateways would otherwise outlive the run.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Process, byte> Running = new();
+
+    static NodeProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        foreach (var p in Running.Keys)
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    };
+
     public static string NodeDll => Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll");
     public static string CliDll => Path.Combine(AppContext.BaseDirectory, "mesh.dll");
 
@@ -28,6 +40,8 @@ public sealed class NodeProcess : IAsyncDisposable
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
         _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
         _process.Start();
+        Running[_process] = 0;
+        _process.Exited += (_, _) => Running.TryRemove(_process, out _);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }

@@ -26,6 +26,8 @@ public sealed class RedisServer : IAsyncDisposable
         var start = new ProcessStartInfo(Binary!) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "--port", $"{Port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" }) start.ArgumentList.Add(a);
         _process = Process.Start(start)!;
+        var started = _process;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { started.Kill(); } catch (InvalidOperationException) { } };   // outlives no test run
         _process.OutputDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

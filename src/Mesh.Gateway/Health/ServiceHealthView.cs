@@ -18,6 +18,9 @@ public sealed class ServiceHealthView
 
     public void Forget(string service) => _probedHere.TryRemove(service, out _);
 
+    /// <summary>The services probed here and whether each is up (for the metrics).</summary>
+    public IEnumerable<(string Service, bool Up)> ProbedHere => _probedHere.Select(p => (p.Key, p.Value is null));
+
     public void ReportedDown(IReadOnlyList<DownService>? services) => _downElsewhere = services ?? [];
 
     /// <summary>Why a new flow to <paramref name="service"/> is refused now, or null if it may go.</summary>

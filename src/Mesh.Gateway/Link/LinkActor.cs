@@ -1,3 +1,4 @@
+using Mesh.Contracts.Metrics;
 using Akka.Actor;
 using Akka.Event;
 using Mesh.Gateway.Flows;
@@ -99,6 +100,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         });
         Receive<DialFailed>(m =>
         {
+            MeshMeter.DialFailures.Add(1, new KeyValuePair<string, object?>("peer", _peer));
             _inFlight--;
             _failures++;
             _next++;

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Mesh.Contracts.Routing;
 using Mesh.Gateway.Flows;
+using Mesh.Gateway.Metrics;
 using Mesh.Transport.Links;
 using Mesh.Transport.Protocol;
 
@@ -23,23 +24,26 @@ public sealed class TunnelActor : ReceiveActor
     /// <summary>A client accepted on one of our entries.</summary>
     public static Props ForClient(Socket client, ListenEntry entry, FlowContext ctx) =>
         Props.Create(typeof(TunnelActor), new Func<CancellationToken, Task<FlowOutcome>>(ct => ClientFlow.RunAsync(client, entry, ctx, ct)),
-            entry.Service, client.RemoteEndPoint?.ToString() ?? "?");
+            entry.Service, client.RemoteEndPoint?.ToString() ?? "?", true);
 
     /// <summary>A flow a peer opened on one of our links.</summary>
     public static Props ForPeer(LinkConnection link, Open open, FlowContext ctx) =>
         Props.Create(typeof(TunnelActor), new Func<CancellationToken, Task<FlowOutcome>>(ct => PeerFlow.ServeAsync(link, open, ctx, ct)),
-            open.Service, $"{link.Peer} ({open.ClientAddress})");
+            open.Service, $"{link.Peer} ({open.ClientAddress})", false);
 
     private sealed record Finished(FlowOutcome Outcome);
 
     private readonly CancellationTokenSource _stop = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public TunnelActor(Func<CancellationToken, Task<FlowOutcome>> run, string service, string from)
+    /// <param name="atEntry">a client of one of our entries (counted in the flow metrics; peers' flows are counted at their entry)</param>
+    public TunnelActor(Func<CancellationToken, Task<FlowOutcome>> run, string service, string from, bool atEntry)
     {
+        var metrics = atEntry ? FlowMetrics.Started(service) : null;
         Receive<Finished>(m =>
         {
             var o = m.Outcome;
+            metrics?.Ended(o);
             if (o.End is FlowEnd.Refused or FlowEnd.Failed)
                 _log.Warning("flow to {0} from {1} {2}: {3}", service, from, o.End == FlowEnd.Refused ? "refused" : "failed", o.Detail);
             else

@@ -19,16 +19,15 @@ public static class ApiServer
 {
     private static readonly TimeSpan Ask = TimeSpan.FromSeconds(5);
 
-    public static WebApplication Build(HostPort listen, DirectorClient director, string? token)
+    public static WebApplication Build(HostPort listen, DirectorClient director, string? token, PrometheusText? metrics = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();   // the node logs what matters; no line per request
-        builder.WebHost.UseUrls($"http://{listen}");
+        var builder = Slim(listen);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         var app = builder.Build();
         Task<MeshView?> View() => director.AskAsync<MeshView>(GetMeshView.Instance, Ask);
         app.MapOpenApi();
+        if (metrics is not null) MapMetrics(app, metrics);
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
         app.MapGet("/readyz", async () => await director.AskAsync<DirectorStatus>(GetDirectorStatus.Instance, Ask) is { } s
@@ -61,6 +60,7 @@ public static class ApiServer
                 ? Results.Ok(v.Events.Where(e => since is null || e.At > since).TakeLast(limit ?? 100))
                 : NoDirector();
         });
+        ClusterApi.Map(app, director, request => Refused(request, token));
         app.MapPost("/v1/reload", async (HttpRequest request) =>
         {
             if (Refused(request, token) is { } refusal) return refusal;
@@ -74,6 +74,25 @@ public static class ApiServer
         });
         return app;
     }
+
+    /// <summary>Only /metrics, for a gateway that serves no API (--metrics).</summary>
+    public static WebApplication BuildMetricsOnly(HostPort listen, PrometheusText metrics)
+    {
+        var app = Slim(listen).Build();
+        MapMetrics(app, metrics);
+        return app;
+    }
+
+    private static WebApplicationBuilder Slim(HostPort listen)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();   // the node logs what matters; no line per request
+        builder.WebHost.UseUrls($"http://{listen}");
+        return builder;
+    }
+
+    private static void MapMetrics(WebApplication app, PrometheusText metrics) =>
+        app.MapGet("/metrics", () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8")).ExcludeFromDescription();
 
     private static IResult NoDirector() => Results.Problem(statusCode: 503, title: "no director",
         detail: "the director does not answer (it may be moving to another node, or no node with --config is up)");

@@ -13,6 +13,9 @@ public sealed class DirectorClient
 
     public void Use(ActorSystem? controlPlane) => _controlPlane = controlPlane;
 
+    /// <summary>The control plane running now (a cluster member: the API runs on core gateways), or null between two.</summary>
+    public ActorSystem? ControlPlane => _controlPlane;
+
     public async Task<T?> AskAsync<T>(object message, TimeSpan timeout) where T : class
     {
         if (_controlPlane is not { } system) return null;

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace Mesh.Cli.Admin;
+
+/// <summary>The options every admin command takes, and how a command runs: errors as one line and an exit code.</summary>
+public static class AdminOptions
+{
+    public static readonly Option<string?> Api = new("--api")
+    {
+        Description = $"A core gateway's REST API (default: MESH_API, then api in the CLI config file, then {ApiConnection.DefaultApi})",
+        HelpName = "URL",
+        Recursive = true,
+    };
+    public static readonly Option<string?> Token = new("--token")
+    {
+        Description = "The API token for commands that change the mesh (default: MESH_API_TOKEN, then token_file in the CLI config file)",
+        HelpName = "TOKEN",
+        Recursive = true,
+    };
+    public static readonly Option<bool> Json = new("--json") { Description = "Print JSON (for scripts) instead of tables", Recursive = true };
+
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+
+    /// <summary>Runs <paramref name="body"/> with a client for the API; an <see cref="AdminError"/> becomes its message on stderr and its exit code.</summary>
+    public static async Task<int> RunAsync(ParseResult r, Func<ApiClient, bool, Task<int>> body)
+    {
+        try
+        {
+            using var client = new ApiClient(ApiConnection.Resolve(r.GetValue(Api), r.GetValue(Token)));
+            return await body(client, r.GetValue(Json));
+        }
+        catch (AdminError e)
+        {
+            Console.Error.WriteLine($"mesh: {e.Message}");
+            return e.ExitCode;
+        }
+    }
+
+    public static void PrintJson(JsonElement json) => Console.WriteLine(JsonSerializer.Serialize(json, Pretty));
+
+    public static void PrintJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+}

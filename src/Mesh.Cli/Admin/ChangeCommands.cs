@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Mesh.Config;
+
+namespace Mesh.Cli.Admin;
+
+/// <summary>Commands that change the mesh (need the API token), and the local config check.</summary>
+public static class ChangeCommands
+{
+    public static IEnumerable<Command> All() => [Reload(), Cluster(), Config()];
+
+    private static Command Reload()
+    {
+        var command = new Command("reload", "Make the director read its config file now (it also does so by itself when the file changes)");
+        command.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
+        {
+            var body = await api.PostAsync("/v1/reload", ct);
+            if (json) AdminOptions.PrintJson(body);
+            else Console.WriteLine($"route map v{body.Str("revision")} from {body.Str("source")} is served (director {body.Str("director")})");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Cluster()
+    {
+        var show = new Command("show", "The core gateways' cluster: members, status, leader, where the director runs");
+        show.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
+        {
+            var body = await api.GetAsync("/v1/cluster", ct);
+            if (json) { AdminOptions.PrintJson(body); return ExitCodes.Ok; }
+            var table = new Table("GATEWAY", "ADDRESS", "STATUS", "REACHABLE", "ROLE");
+            foreach (var m in body.Items("members"))
+                table.Row(m.Str("gateway"), m.Str("address"), m.Str("status"), m.Bool("reachable") ? "yes" : "NO",
+                    string.Join(" ", new[] { m.Bool("leader") ? "leader" : null, m.Bool("director") ? "director" : null }.OfType<string>()) is { Length: > 0 } role ? role : "-");
+            Console.Write(table);
+            return ExitCodes.Ok;
+        }));
+        return new Command("cluster", "The cluster of core gateways (where the director runs)") { show, Act("leave",
+            "Ask a member to leave gracefully: the director moves if it ran there; the gateway's control plane starts again and rejoins"),
+            Act("down", "Declare a member that is gone for good down (never a running one: it would restart its control plane)") };
+    }
+
+    private static Command Act(string action, string description)
+    {
+        var node = new Argument<string>("NODE") { Description = "The member's gateway name (or its address, as `mesh cluster show` prints it)" };
+        var command = new Command(action, description) { node };
+        command.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
+        {
+            var body = await api.PostAsync($"/v1/cluster/{action}/{Uri.EscapeDataString(r.GetValue(node)!)}", ct);
+            if (json) AdminOptions.PrintJson(body);
+            else Console.WriteLine($"{body.Str("gateway")} ({body.Str("address")}): {action} requested");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>`mesh config check FILE`: the same checks the director makes, locally, before a file is deployed.</summary>
+    private static Command Config()
+    {
+        var file = new Argument<string>("FILE") { Description = "A mesh config file (TOML)" };
+        var check = new Command("check", "Validate a mesh config file here, without any gateway: every error as FILE:LINE: KEY: message") { file };
+        check.SetAction(r =>
+        {
+            var path = r.GetValue(file)!;
+            var result = RouteMapLoader.LoadFile(path);
+            if (r.GetValue(AdminOptions.Json))
+                AdminOptions.PrintJson(new { file = path, valid = result.IsValid, errors = result.Errors.Select(e => e.ToString()).ToArray() });
+            else if (result.Map is { } map)
+                Console.WriteLine($"{path}: valid: mesh {map.MeshName}, {map.Gateways.Count} gateways, {map.Services.Count} services, {map.Entries.Length} entries");
+            else foreach (var e in result.Errors) Console.Error.WriteLine(e);
+            return result.IsValid ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+        return new Command("config", "The mesh config file") { check };
+    }
+}

@@ -1,0 +1,25 @@
+using System.Diagnostics.Metrics;
+
+namespace Mesh.Contracts.Metrics;
+
+/// <summary>
+/// Every Mesh instrument, on one meter ("Mesh"). Gateways and the director record; a node that serves
+/// /metrics renders them in the Prometheus text format (docs/metrics.md).
+/// </summary>
+public static class MeshMeter
+{
+    public const string Name = "Mesh";
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>Flows ended at an entry, by service and outcome (ok, refused, failed).</summary>
+    public static readonly Counter<long> Flows = Meter.CreateCounter<long>("mesh.flows", description: "Flows ended at this gateway's entries");
+    /// <summary>Refused flows by service and reason (service_down, no_route, unknown_service, …).</summary>
+    public static readonly Counter<long> Refusals = Meter.CreateCounter<long>("mesh.flow.refusals", description: "Flows refused at this gateway's entries");
+    public static readonly UpDownCounter<long> OpenFlows = Meter.CreateUpDownCounter<long>("mesh.flows.open", description: "Flows open at this gateway's entries");
+    /// <summary>Bytes carried for clients of this gateway's entries, by service and direction (up: client to service).</summary>
+    public static readonly Counter<long> Bytes = Meter.CreateCounter<long>("mesh.bytes", unit: "By", description: "Bytes carried through this gateway's entries");
+    public static readonly Histogram<double> FlowDuration = Meter.CreateHistogram<double>("mesh.flow.duration", unit: "s", description: "How long flows at entries lasted");
+    public static readonly Counter<long> DialFailures = Meter.CreateCounter<long>("mesh.link.dial.failures", description: "Failed dials of link connections, by peer");
+    public static readonly Counter<long> Reloads = Meter.CreateCounter<long>("mesh.reloads", description: "Config loads by the director on this node, by result (applied, failed)");
+    public static readonly Counter<long> DirectorStarts = Meter.CreateCounter<long>("mesh.director.starts", description: "Times the director started on this node (a failover moves it)");
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Mesh.Tests.Shared;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>`mesh cluster show` and `mesh cluster leave` against real processes: the director moves to the other core gateway.</summary>
+public sealed class ClusterCliSpec : IAsyncLifetime
+{
+    private readonly EchoServer _echo = new();
+    private readonly TestMesh _mesh = new();
+    private string Api => $"http://127.0.0.1:{_mesh.ApiPort}";
+
+    public async Task InitializeAsync()
+    {
+        await _mesh.StartAsync(_echo.Port, downPort: FreePorts.Next(), api: true);
+        await _mesh.ReadyForFlowsAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(Api) };
+        await http.WaitReadyAsync(TestMesh.Ready);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _mesh.DisposeAsync();
+        await _echo.DisposeAsync();
+    }
+
+    private async Task<JsonElement?> DirectorMember()
+    {
+        var show = await MeshCli.RunAsync(["cluster", "show", "--json", "--api", Api]);
+        if (show.ExitCode != 0) return null;   // core1's control plane is starting again: 503
+        return JsonDocument.Parse(show.Out).RootElement.GetProperty("members").EnumerateArray()
+            .Where(m => m.GetProperty("director").GetBoolean()).Cast<JsonElement?>().FirstOrDefault();
+    }
+
+    [Fact]
+    public async Task Cluster_show_lists_the_members_and_leave_moves_the_director_to_the_other_core_gateway()
+    {
+        var table = await MeshCli.RunAsync(["cluster", "show", "--api", Api]);
+        Assert.Equal(0, table.ExitCode);
+        Assert.Matches(@"core1\s+akka\.ssl\.tcp://mesh@127\.0\.0\.1:\d+\s+Up\s+yes\s+leader director", table.Out);
+        Assert.Matches(@"core2\s+akka\.ssl\.tcp://mesh@127\.0\.0\.1:\d+\s+Up\s+yes", table.Out);
+        Assert.Equal("core1", (await DirectorMember())?.GetProperty("gateway").GetString());
+
+        var unknown = await MeshCli.RunAsync(["cluster", "leave", "nosuch", "--api", Api, "--token", TestMesh.ApiToken]);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("no cluster member is 'nosuch' (members: core1, core2)", unknown.Err);
+
+        var leave = await MeshCli.RunAsync(["cluster", "leave", "core1", "--api", Api, "--token", TestMesh.ApiToken]);
+        Assert.Equal(0, leave.ExitCode);
+        Assert.StartsWith("core1 (akka.ssl.tcp://mesh@127.0.0.1:", leave.Out);
+
+        await _mesh.Core2.WaitForLineAsync(l => l.Contains("director: route map v1"), TimeSpan.FromSeconds(60));   // the singleton moved
+        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string? director;
+        while ((director = (await DirectorMember())?.GetProperty("gateway").GetString()) != "core2" && DateTime.UtcNow < deadline)
+            await retry.WaitForNextTickAsync();
+        Assert.Equal("core2", director);   // seen through core1's API once its control plane rejoined
+    }
+}

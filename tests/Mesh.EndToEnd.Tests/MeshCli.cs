@@ -1,0 +1,69 @@
+using System.Diagnostics;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>Runs the real `mesh` binary as an operator would: its exit code, and stdout and stderr apart (scripts parse stdout).</summary>
+public static class MeshCli
+{
+    public sealed record Run(int ExitCode, string Out, string Err);
+
+    public static async Task<Run> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(NodeProcess.CliDll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["MESH_CLI_CONFIG"] = "/nonexistent/cli.toml";   // the machine's own CLI config must not change the test
+        start.Environment.Remove("MESH_API");
+        start.Environment.Remove("MESH_API_TOKEN");
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) start.Environment[k] = v;
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null) await p.StandardInput.WriteAsync(stdin);
+        p.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(timeout.Token);
+        return new Run(p.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>
+    /// Runs it on a pseudo-terminal (util-linux `script`), as a person at a keyboard: waits for the prompt,
+    /// types <paramref name="keys"/>, and returns everything it printed (control sequences included).
+    /// </summary>
+    public static async Task<string> OnTerminalAsync(string args, string keys, string prompt = "mesh> ")
+    {
+        var start = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-qfec", $"dotnet {NodeProcess.CliDll} {args}", "/dev/null" }) start.ArgumentList.Add(a);
+        start.Environment["MESH_CLI_CONFIG"] = "/nonexistent/cli.toml";
+        start.Environment["TERM"] = "xterm";
+        using var p = Process.Start(start)!;
+        var screen = new System.Text.StringBuilder();
+        var prompted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int n;
+            while ((n = await p.StandardOutput.ReadAsync(buffer)) > 0)
+                lock (screen)
+                {
+                    screen.Append(buffer, 0, n);
+                    if (screen.ToString().Contains(prompt)) prompted.TrySetResult();
+                }
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await prompted.Task.WaitAsync(timeout.Token);
+            await p.StandardInput.WriteAsync(keys);
+            await p.StandardInput.FlushAsync();
+            await p.WaitForExitAsync(timeout.Token);
+            await reader;
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            lock (screen) throw new TimeoutException($"the shell on a terminal did not finish within 60 s; it printed:\n{screen}");
+        }
+        lock (screen) return screen.ToString();
+    }
+}
