@@ -13,7 +13,8 @@ public sealed record GatewayConfig(string Name, ImmutableArray<HostPort> Links)
 public enum CheckKind { None, Tcp, Redis, Http, Mysql }
 
 /// <summary>How the owning gateway checks a service. Rise/Fall: successes to be up, failures to be down.</summary>
-public sealed record HealthCheck(CheckKind Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path)
+/// <param name="PasswordEnv">redis: the environment variable, on the owning gateway, that holds the password for AUTH</param>
+public sealed record HealthCheck(CheckKind Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path, string? PasswordEnv = null)
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(1);

@@ -129,8 +129,12 @@ public static class RouteMapLoader
         var path = t.String("path");
         if (path is not null && kind is not CheckKind.Http) t.Error("path", "is only used by checks of kind \"http\"");
         if (path is not null && !path.StartsWith('/')) t.Error("path", $"'{path}' must start with '/'");
-        t.RejectUnknownKeys("kind, interval, timeout, rise, fall, path");
-        return kind is null ? null : new HealthCheck(kind.Value, interval, timeout, rise, fall, kind == CheckKind.Http ? path ?? "/" : null);
+        var passwordEnv = t.String("password_env");
+        if (passwordEnv is not null && kind is not CheckKind.Redis) t.Error("password_env", "is only used by checks of kind \"redis\"");
+        if (passwordEnv is not null && !System.Text.RegularExpressions.Regex.IsMatch(passwordEnv, "^[A-Za-z_][A-Za-z0-9_]*$"))
+            t.Error("password_env", $"'{passwordEnv}' is not an environment variable name (letters, digits, _)");
+        t.RejectUnknownKeys("kind, interval, timeout, rise, fall, path, password_env");
+        return kind is null ? null : new HealthCheck(kind.Value, interval, timeout, rise, fall, kind == CheckKind.Http ? path ?? "/" : null, passwordEnv);
     }
 
     private static EntryConfig? ReadEntry(TableReader t, IDictionary<string, GatewayConfig> gateways,

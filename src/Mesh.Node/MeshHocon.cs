@@ -17,15 +17,21 @@ public static class MeshHocon
     /// <param name="tls">remoting over TLS with the mesh certificates (RemotingTls); off only for in-process tests</param>
     public static AkkaConfig For(NodeOptions o, bool tls = true)
     {
-        var own = (o.IsCore ? CoreSettings(o, tls) : EdgeSettings(o)) + $"\nakka.remote.dot-netty.tcp.enable-ssl = {(tls ? "on" : "off")}";
+        var own = (o.IsCore ? CoreSettings(o, tls) : EdgeSettings(o)) + $"\nakka.remote.dot-netty.tcp.enable-ssl = {(tls ? "on" : "off")}\n"
+            + LoggingSettings(o.JsonLogs);
         return ConfigurationFactory.ParseString(own)
             .WithFallback(Embedded(o.IsCore ? "core.conf" : "edge.conf"))
             .WithFallback(Embedded("mesh.conf"));
     }
 
     /// <summary>The gateway's own actor system: local only, with the shared logging settings.</summary>
-    public static AkkaConfig ForGateway() =>
-        ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(Embedded("mesh.conf"));
+    public static AkkaConfig ForGateway(bool jsonLogs = false) =>
+        ConfigurationFactory.ParseString("akka.actor.provider = local\n" + LoggingSettings(jsonLogs)).WithFallback(Embedded("mesh.conf"));
+
+    /// <summary>JSON logs: our logger instead of Akka's text one, and no plain lines from the start-up logger.</summary>
+    private static string LoggingSettings(bool json) => json
+        ? $"akka.loggers = [\"{typeof(Logging.JsonLogger).FullName}, {typeof(Logging.JsonLogger).Assembly.GetName().Name}\"]\nakka.stdout-loglevel = OFF"
+        : "";
 
     /// <summary>A cluster member's address: with TLS on, Akka's scheme is akka.ssl.tcp.</summary>
     public static string SeedAddress(HostPort seed, bool tls) => $"{Scheme(tls)}://{ActorPaths.SystemName}@{seed.Host}:{seed.Port}";

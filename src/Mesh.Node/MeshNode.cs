@@ -77,7 +77,7 @@ public static class MeshNode
     /// </summary>
     public static async Task RunAsync(NodeOptions o, MeshIdentity identity, Action<string> say, CancellationToken stop)
     {
-        var gatewaySystem = ActorSystem.Create(GatewaySystemName, MeshHocon.ForGateway());
+        var gatewaySystem = ActorSystem.Create(GatewaySystemName, MeshHocon.ForGateway(o.JsonLogs));
         var channel = new BridgedDirectorChannel();
         var gateway = StartGateway(gatewaySystem, o, identity, channel);
         await using var redis = o.Redis is not null && o.HostsDirector

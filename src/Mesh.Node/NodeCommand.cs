@@ -45,6 +45,11 @@ public static class NodeCommand
         Description = "Serve /metrics (Prometheus text format) here, on any gateway; a gateway with --api serves it there too",
         HelpName = "HOST:PORT", CustomParser = ParseAddress,
     };
+    private static readonly Option<string> LogFormat = new("--log-format")
+    {
+        Description = "text (one readable line per event) or json (one JSON object per line, for log collectors)",
+        HelpName = "text|json", DefaultValueFactory = _ => "text",
+    };
     private static readonly Option<string?> ApiTokenFile = new("--api-token-file")
     { Description = "A file whose first line is the API's bearer token for writes (else MESH_API_TOKEN; neither: writes are off)", HelpName = "FILE" };
     private static readonly Option<string?> Cert = new("--cert") { Description = "This gateway's certificate (PEM)", HelpName = "FILE" };
@@ -58,7 +63,7 @@ public static class NodeCommand
     public static RootCommand Create() => new("Mesh gateway: one per site. Joins the mesh, keeps its route table from the director, "
                                               + "and (with --config) may host the director.")
     {
-        Name, Join, ClusterPort, Listen, ConfigFile, Check, Redis, Api, ApiTokenFile, Metrics, Cert, Key, Ca, StateDir,
+        Name, Join, ClusterPort, Listen, ConfigFile, Check, Redis, Api, ApiTokenFile, Metrics, LogFormat, Cert, Key, Ca, StateDir,
     };
 
     public enum Outcome { Run, Check, Help, Invalid }
@@ -83,9 +88,10 @@ public static class NodeCommand
         if (!Names.IsValid(name))
         { error = $"--name: '{name}' is not a valid gateway name: {Names.Rule}"; return Outcome.Invalid; }
         if (result.GetValue(ClusterPort) is < 0 or > 65535) { error = "--cluster-port must be from 0 to 65535"; return Outcome.Invalid; }
+        if (result.GetValue(LogFormat) is not ("text" or "json")) { error = $"--log-format: '{result.GetValue(LogFormat)}' is not text or json"; return Outcome.Invalid; }
         options = new NodeOptions(name, result.GetValue(Join) ?? [], result.GetValue(ClusterPort), result.GetValue(Listen),
             result.GetValue(ConfigFile), result.GetValue(Redis), result.GetValue(Api), result.GetValue(Cert), result.GetValue(Key),
-            result.GetValue(Ca), result.GetValue(StateDir) ?? Path.Combine("mesh-state", name)) { ApiTokenFile = result.GetValue(ApiTokenFile), Metrics = result.GetValue(Metrics) };
+            result.GetValue(Ca), result.GetValue(StateDir) ?? Path.Combine("mesh-state", name)) { ApiTokenFile = result.GetValue(ApiTokenFile), Metrics = result.GetValue(Metrics), JsonLogs = result.GetValue(LogFormat) == "json" };
         error = options.Problems().FirstOrDefault();
         return error is null ? Outcome.Run : Outcome.Invalid;
     }

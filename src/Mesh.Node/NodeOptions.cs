@@ -18,6 +18,9 @@ public sealed record NodeOptions(
 {
     public const int DefaultClusterPort = 4053;
 
+    /// <summary>--log-format json: every line on stdout is a JSON object (docs/metrics.md, Logs).</summary>
+    public bool JsonLogs { get; init; }
+
     /// <summary>Where to serve /metrics alone (for gateways without --api, e.g. edges).</summary>
     public HostPort? Metrics { get; init; }
 

@@ -38,6 +38,7 @@ if (identity.Name != o.Name)
     return 2;
 }
 
+Mesh.Node.Logging.JsonLines.Node = o.Name;
 using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
@@ -55,7 +56,11 @@ void Stop(PosixSignalContext context)
     stop.Cancel();
 }
 
-void Say(string line) => Console.WriteLine($"Mesh.Node {o.Name}: {line}");
+void Say(string line)
+{
+    if (!o.JsonLogs) Console.WriteLine($"Mesh.Node {o.Name}: {line}");
+    else Mesh.Node.Logging.JsonLines.Write(DateTime.UtcNow, "info", "Mesh.Node", line);
+}
 
 static int CheckConfig(string path, bool quietWhenValid = false)
 {

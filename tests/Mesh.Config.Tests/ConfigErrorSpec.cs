@@ -35,6 +35,37 @@ public sealed class ConfigErrorSpec
     public void A_valid_small_file_loads() => Assert.True(RouteMapLoader.Load(Valid, "mesh.toml").IsValid);
 
     [Fact]
+    public void A_redis_check_names_the_environment_variable_of_its_password_and_no_other_check_may()
+    {
+        var ok = RouteMapLoader.Load("""
+            [mesh]
+            name = "m"
+            [gateways.a]
+            [services.r]
+            gateway = "a"
+            target = "127.0.0.1:6379"
+            check = { kind = "redis", password_env = "REDIS_R_PASSWORD" }
+            """, "mesh.toml");
+        Assert.Equal("REDIS_R_PASSWORD", ok.Map!.Services["r"].Check.PasswordEnv);
+
+        var errors = Errors("""
+            [mesh]
+            name = "m"
+            [gateways.a]
+            [services.w]
+            gateway = "a"
+            target = "127.0.0.1:80"
+            check = { kind = "http", password_env = "X" }
+            [services.r]
+            gateway = "a"
+            target = "127.0.0.1:6379"
+            check = { kind = "redis", password_env = "not a name" }
+            """);
+        Has(errors, 7, "services.w.check.password_env", "is only used by checks of kind \"redis\"");
+        Has(errors, 11, "services.r.check.password_env", "'not a name' is not an environment variable name");
+    }
+
+    [Fact]
     public void Entries_split_by_another_table_are_refused_with_both_places_rather_than_one_silently_dropped()
     {
         var errors = Errors(Valid + """

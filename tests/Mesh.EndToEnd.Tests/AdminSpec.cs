@@ -139,11 +139,11 @@ public sealed class AdminSpec(AdminMesh fixture) : IClassFixture<AdminMesh>
     }
 
     [Fact]
-    public async Task The_shell_on_a_terminal_completes_commands_and_gateway_names_with_tab()
+    public async Task The_shell_on_a_terminal_completes_commands_and_gateway_names_with_tab_and_recalls_history()
     {
-        var screen = await MeshCli.OnTerminalAsync($"--api {Api}", "rou\ted\t1\r\x04");
+        var screen = await MeshCli.OnTerminalAsync($"--api {Api}", "rou\ted\t1\r" + "\x1b[A\r" + "\x04");
         Assert.Contains("routes edge1", screen);        // "rou" + Tab -> "routes ", "ed" + Tab -> "edge" (edge1, edge2), then 1
-        Assert.Contains("route table v1", screen);      // and it ran
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(screen, @"route table v1(\.\d+)? of edge1"));   // ran, then Up + Enter ran it again
     }
 
     [Fact]

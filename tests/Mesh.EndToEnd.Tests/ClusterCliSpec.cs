@@ -37,7 +37,7 @@ public sealed class ClusterCliSpec : IAsyncLifetime
     {
         var table = await MeshCli.RunAsync(["cluster", "show", "--api", Api]);
         Assert.Equal(0, table.ExitCode);
-        Assert.Matches(@"core1\s+akka\.ssl\.tcp://mesh@127\.0\.0\.1:\d+\s+Up\s+yes\s+leader director", table.Out);
+        Assert.Matches(@"core1\s+akka\.ssl\.tcp://mesh@127\.0\.0\.1:\d+\s+Up\s+yes\s+(leader )?director", table.Out);   // the leader is the lowest address
         Assert.Matches(@"core2\s+akka\.ssl\.tcp://mesh@127\.0\.0\.1:\d+\s+Up\s+yes", table.Out);
         Assert.Equal("core1", (await DirectorMember())?.GetProperty("gateway").GetString());
 
@@ -56,5 +56,28 @@ public sealed class ClusterCliSpec : IAsyncLifetime
         while ((director = (await DirectorMember())?.GetProperty("gateway").GetString()) != "core2" && DateTime.UtcNow < deadline)
             await retry.WaitForNextTickAsync();
         Assert.Equal("core2", director);   // seen through core1's API once its control plane rejoined
+    }
+
+    [Fact]
+    public async Task Events_follow_prints_an_event_as_it_happens()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { NodeProcess.CliDll, "events", "--follow", "--json", "--api", Api }) start.ArgumentList.Add(a);
+        start.Environment["MESH_CLI_CONFIG"] = "/nonexistent/cli.toml";
+        using var follow = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            Assert.Contains("reload-applied", await follow.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));   // the past first
+
+            var original = await File.ReadAllTextAsync(_mesh.ConfigPath);
+            await File.WriteAllTextAsync(_mesh.ConfigPath, original.Replace("pool_size = 4", "pool_size = 5"));   // the director applies it as v2
+            string? line;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            do line = await follow.StandardOutput.ReadLineAsync(timeout.Token);
+            while (line is not null && !line.Contains("route map v2"));
+            var e = JsonDocument.Parse(line!).RootElement;
+            Assert.Equal("reload-applied", e.GetProperty("kind").GetString());
+        }
+        finally { follow.Kill(); }
     }
 }

@@ -33,7 +33,7 @@ public sealed class HealthProbeSpec : IAsyncLifetime
     private async Task HoldSilently()
     {
         try { while (true) _held.Add(await _silent.AcceptSocketAsync()); }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException) { }   // stopped
     }
 
     private int SilentPort => ((IPEndPoint)_silent.LocalEndpoint).Port;
@@ -62,6 +62,22 @@ public sealed class HealthProbeSpec : IAsyncLifetime
         Assert.Null(await Probe("redis", redis.Port));
         await redis.StopAsync();
         Assert.Contains("connection refused", await Probe("redis", redis.Port));
+    }
+
+    [RedisFact]
+    public async Task Redis_with_a_password_is_down_naming_NOAUTH_without_one_and_up_with_AUTH_from_the_gateways_environment()
+    {
+        await using var redis = new RedisServer(password: "s3cret");
+        await redis.StartAsync();
+        Assert.StartsWith("redis answered PING with \"-NOAUTH", await Probe("redis", redis.Port));
+        var target = $"127.0.0.1:{redis.Port}";
+        var env = $"MESH_TEST_REDIS_PASSWORD_{redis.Port}";
+        var check = Check("redis") with { PasswordEnv = env };
+        Assert.Equal($"{env} is not set on this gateway (the check's password_env)", await HealthProbe.RunAsync(check, target, CancellationToken.None));
+        Environment.SetEnvironmentVariable(env, "wrong");
+        Assert.StartsWith($"redis refused AUTH with the password in {env}: \"-WRONGPASS", await HealthProbe.RunAsync(check, target, CancellationToken.None));
+        Environment.SetEnvironmentVariable(env, "s3cret");
+        Assert.Null(await HealthProbe.RunAsync(check, target, CancellationToken.None));
     }
 
     [Fact]
@@ -120,7 +136,7 @@ public sealed class HealthProbeSpec : IAsyncLifetime
                         await s.SendAsync(greeting);
                     }
                 }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException) { }   // stopped
             });
         }
 

@@ -8,7 +8,8 @@ namespace Mesh.Tests.Shared;
 /// persistence). ./test.sh installs redis-server when run as root; elsewhere the tests that need it are
 /// skipped with the reason.
 /// </summary>
-public sealed class RedisServer : IAsyncDisposable
+/// <param name="password">requirepass: clients must AUTH with it</param>
+public sealed class RedisServer(string? password = null) : IAsyncDisposable
 {
     public static string? Binary => new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
 
@@ -25,6 +26,7 @@ public sealed class RedisServer : IAsyncDisposable
     {
         var start = new ProcessStartInfo(Binary!) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "--port", $"{Port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" }) start.ArgumentList.Add(a);
+        if (password is not null) foreach (var a in new[] { "--requirepass", password }) start.ArgumentList.Add(a);
         _process = Process.Start(start)!;
         var started = _process;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { started.Kill(); } catch (InvalidOperationException) { } };   // outlives no test run

@@ -13,7 +13,8 @@ public sealed record ServiceInfo(string Name, string Owner);
 public sealed record ListenEntry(string Listen, string Service, string Owner);
 
 /// <summary>How the owner checks a service (kind: none, tcp, redis, http, mysql).</summary>
-public sealed record CheckSpec(string Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path);
+/// <param name="PasswordEnv">redis: the owner's environment variable holding the AUTH password (the password itself never travels)</param>
+public sealed record CheckSpec(string Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path, string? PasswordEnv = null);
 
 /// <summary>A service this gateway owns: it dials <paramref name="Target"/> when a flow arrives.</summary>
 public sealed record OwnedService(string Name, string Target, CheckSpec Check);

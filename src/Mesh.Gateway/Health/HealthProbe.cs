@@ -21,7 +21,7 @@ public static class HealthProbe
         {
             return check.Kind switch
             {
-                "redis" => await RedisAsync(stream, deadline.Token),
+                "redis" => await RedisAsync(stream, check.PasswordEnv, deadline.Token),
                 "http" => await HttpAsync(stream, target, check.Path ?? "/", deadline.Token),
                 "mysql" => await MysqlAsync(stream, deadline.Token),
                 _ => null,   // tcp: the connection was accepted
@@ -37,9 +37,21 @@ public static class HealthProbe
         }
     }
 
-    /// <summary>PING must be answered with +PONG (an error reply, e.g. -NOAUTH, is a failure naming it).</summary>
-    private static async Task<string?> RedisAsync(NetworkStream stream, CancellationToken ct)
+    /// <summary>
+    /// PING must be answered with +PONG (an error reply, e.g. -NOAUTH, is a failure naming it). With
+    /// password_env, AUTH comes first, with the password from this gateway's environment.
+    /// </summary>
+    private static async Task<string?> RedisAsync(NetworkStream stream, string? passwordEnv, CancellationToken ct)
     {
+        if (passwordEnv is not null)
+        {
+            if (Environment.GetEnvironmentVariable(passwordEnv) is not { Length: > 0 } password)
+                return $"{passwordEnv} is not set on this gateway (the check's password_env)";
+            var length = Encoding.UTF8.GetByteCount(password);
+            await stream.WriteAsync(Encoding.UTF8.GetBytes($"*2\r\n$4\r\nAUTH\r\n${length}\r\n{password}\r\n"), ct);
+            var auth = await ReadLineAsync(stream, ct);
+            if (auth != "+OK") return $"redis refused AUTH with the password in {passwordEnv}: {Quote(auth)}";
+        }
         await stream.WriteAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray(), ct);
         var line = await ReadLineAsync(stream, ct);
         return line == "+PONG" ? null : $"redis answered PING with {Quote(line)}";
