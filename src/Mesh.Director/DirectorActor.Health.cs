@@ -122,7 +122,7 @@ public sealed partial class DirectorActor
         var seen = _lastSeen.TryGetValue(g.Name, out var s) ? s : (DateTimeOffset?)null;
         var connected = seen is not null && !_lost.Contains(g.Name);
         return new GatewayView(g.Name, g.Kind == Mesh.Config.GatewayKind.Core, g.Links.Select(l => l.ToString()).ToArray(), seen,
-            connected, connected ? _connectedSince.GetValueOrDefault(g.Name) : seen);
+            connected, connected ? _connectedSince.GetValueOrDefault(g.Name) : seen, _reports.GetValueOrDefault(g.Name)?.Version);
     }
 
     /// <summary>Kept for the API (newest last), and logged.</summary>

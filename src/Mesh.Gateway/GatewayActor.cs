@@ -104,7 +104,11 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             SendLinkReport(force: true);
             SendHealthReport(force: true);
         });
-        Receive<LinkStateChanged>(m => _reporter.Changed(m.Peer, m.Up));
+        Receive<LinkStateChanged>(m =>
+        {
+            _reporter.Changed(m.Peer, m.Up);
+            _flows?.Links.DialedLinkState(m.Peer, m.Up);   // flows detour around a link known down (Detour)
+        });
         Receive<LinkReportReceived>(m =>
         {
             _reporter.Acknowledged(m.Sequence);

@@ -43,7 +43,7 @@ using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-Say($"{(o.IsCore ? "core" : "edge")} gateway, cluster address akka.ssl.tcp://mesh@{o.AdvertisedHost}:{(o.EffectiveClusterPort == 0 ? "(any free port)" : o.EffectiveClusterPort)}"
+Say($"Mesh {Mesh.Contracts.MeshVersion.Current}, {(o.IsCore ? "core" : "edge")} gateway, cluster address akka.ssl.tcp://mesh@{o.AdvertisedHost}:{(o.EffectiveClusterPort == 0 ? "(any free port)" : o.EffectiveClusterPort)}"
     + (o.Join.Count > 0 ? $", joining {string.Join(", ", o.Join)}" : ", founding the cluster")
     + (o.HostsDirector ? $", may host the director ({o.ConfigPath})" : ""));
 await MeshNode.RunAsync(o, identity, Say, stop.Token);

@@ -66,13 +66,15 @@ public sealed class ApiSpec : IAsyncLifetime
         Assert.Equal(5, entries.Body.GetArrayLength());
 
         // edge1 is seen once it asks for its table or reports its links (at least every 15 s)
-        var gateways = await _http.PollJsonAsync("/v1/gateways", g => Edge1(g).GetProperty("connected").GetBoolean(), TimeSpan.FromSeconds(30));
+        var gateways = await _http.PollJsonAsync("/v1/gateways",
+            g => Edge1(g).GetProperty("connected").GetBoolean() && Edge1(g).GetProperty("version").ValueKind == JsonValueKind.String, TimeSpan.FromSeconds(30));
         var edge1 = Edge1(gateways);
         static JsonElement Edge1(JsonElement gateways) => gateways.EnumerateArray().Single(g => g.GetProperty("name").GetString() == "edge1");
         Assert.False(edge1.GetProperty("core").GetBoolean());
         Assert.True(edge1.GetProperty("connected").GetBoolean());
         Assert.NotEqual(JsonValueKind.Null, edge1.GetProperty("lastSeen").ValueKind);
         Assert.NotEqual(JsonValueKind.Null, edge1.GetProperty("since").ValueKind);
+        Assert.StartsWith("0.7.0", edge1.GetProperty("version").GetString());   // from its link report
 
         var links = await Send(HttpMethod.Get, "/v1/links");
         Assert.Contains(links.Body.EnumerateArray(), l => l.GetProperty("a").GetString() == "core1" && l.GetProperty("b").GetString() == "edge1");

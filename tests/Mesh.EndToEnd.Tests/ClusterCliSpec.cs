@@ -80,4 +80,25 @@ public sealed class ClusterCliSpec : IAsyncLifetime
         }
         finally { follow.Kill(); }
     }
+
+    [Fact]
+    public async Task Cluster_down_removes_a_member_whose_gateway_then_starts_its_control_plane_again_and_rejoins()
+    {
+        var mark = _mesh.Core2.Mark();
+        var down = await MeshCli.RunAsync(["cluster", "down", "core2", "--api", Api, "--token", TestMesh.ApiToken]);
+        Assert.Equal(0, down.ExitCode);
+        Assert.StartsWith("core2 (akka.ssl.tcp://mesh@127.0.0.1:", down.Out);
+        await _mesh.Core2.WaitForLineAsync(l => l.Contains("the control plane stopped on its own"), TimeSpan.FromSeconds(60), mark);
+
+        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        bool rejoined;
+        do
+        {
+            var show = await MeshCli.RunAsync(["cluster", "show", "--json", "--api", Api]);
+            rejoined = show.ExitCode == 0 && JsonDocument.Parse(show.Out).RootElement.GetProperty("members").EnumerateArray()
+                .Any(m => m.GetProperty("gateway").GetString() == "core2" && m.GetProperty("status").GetString() == "Up");
+        } while (!rejoined && DateTime.UtcNow < deadline && await retry.WaitForNextTickAsync());
+        Assert.True(rejoined, "core2 did not rejoin within 60 s");
+    }
 }

@@ -28,17 +28,20 @@ public static class MeshCli
 
     /// <summary>
     /// Runs it on a pseudo-terminal (util-linux `script`), as a person at a keyboard: waits for the prompt,
-    /// types <paramref name="keys"/>, and returns everything it printed (control sequences included).
+    /// types each of <paramref name="lines"/> after the next prompt (keys typed while a command runs would
+    /// meet the terminal in line mode, as they would for a person), and returns everything it printed.
     /// </summary>
-    public static async Task<string> OnTerminalAsync(string args, string keys, string prompt = "mesh> ")
+    public static async Task<string> OnTerminalAsync(string args, params string[] lines)
     {
         var start = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-qfec", $"dotnet {NodeProcess.CliDll} {args}", "/dev/null" }) start.ArgumentList.Add(a);
         start.Environment["MESH_CLI_CONFIG"] = "/nonexistent/cli.toml";
         start.Environment["TERM"] = "xterm";
         using var p = Process.Start(start)!;
+        const string prompt = "mesh> ";
         var screen = new System.Text.StringBuilder();
-        var prompted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var prompts = 0;
+        var prompted = new List<TaskCompletionSource>(lines.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)));
         var reader = Task.Run(async () =>
         {
             var buffer = new char[4096];
@@ -47,15 +50,19 @@ public static class MeshCli
                 lock (screen)
                 {
                     screen.Append(buffer, 0, n);
-                    if (screen.ToString().Contains(prompt)) prompted.TrySetResult();
+                    var seen = System.Text.RegularExpressions.Regex.Count(screen.ToString(), "(^|\n)" + prompt);
+                    for (; prompts < Math.Min(seen, prompted.Count); prompts++) prompted[prompts].TrySetResult();
                 }
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
-            await prompted.Task.WaitAsync(timeout.Token);
-            await p.StandardInput.WriteAsync(keys);
-            await p.StandardInput.FlushAsync();
+            for (var i = 0; i < lines.Length; i++)
+            {
+                await prompted[i].Task.WaitAsync(timeout.Token);
+                await p.StandardInput.WriteAsync(lines[i]);
+                await p.StandardInput.FlushAsync();
+            }
             await p.WaitForExitAsync(timeout.Token);
             await reader;
         }

@@ -63,11 +63,12 @@ public static class ViewCommands
         return command;
     }
 
-    private static Command Gateways() => Simple("gateways", "The gateways: core or edge, connected or not, since when", "/v1/gateways", body =>
+    private static Command Gateways() => Simple("gateways", "The gateways: core or edge, connected or not, since when, the Mesh version each runs", "/v1/gateways", body =>
     {
-        var table = new Table("GATEWAY", "KIND", "CONNECTED", "SINCE", "LAST SEEN", "LINK ADDRESSES");
+        var table = new Table("GATEWAY", "KIND", "CONNECTED", "SINCE", "LAST SEEN", "VERSION", "LINK ADDRESSES");
         foreach (var g in body.Items())
             table.Row(g.Str("name"), g.Bool("core") ? "core" : "edge", g.Bool("connected") ? "yes" : "NO", g.Time("since"), g.Time("lastSeen"),
+                g.Str("version").Split('+')[0],
                 string.Join(",", g.Items("links").Select(l => l.GetString())) is { Length: > 0 } links ? links : "-");
         Console.Write(table);
     });

@@ -17,7 +17,8 @@ public sealed record LinkStatus(string Peer, bool Up, double? RttMs)
 /// acknowledges each (<see cref="LinkReportReceived"/>); the gateway sends it again until it does
 /// (ClusterClient delivers at most once, and a report about a dying link often travels over it).
 /// </summary>
-public sealed record LinkReport(string Gateway, long Sequence, IReadOnlyList<LinkStatus> Links) : IRoutingMessage;
+/// <param name="Version">the Mesh version the gateway runs (shown by the API and `mesh gateways`)</param>
+public sealed record LinkReport(string Gateway, long Sequence, IReadOnlyList<LinkStatus> Links, string? Version = null) : IRoutingMessage;
 
 /// <summary>
 /// The director's acknowledgement, with its current table version: a gateway whose long poll was lost

@@ -19,7 +19,9 @@ public sealed record EntryView(string Gateway, string Listen, string Service, st
 /// <param name="LastSeen">when the director last heard from it (a table request or a report); null: not since it started</param>
 /// <param name="Connected">heard from within the last <c>GatewayLostAfter</c></param>
 /// <param name="Since">connected: since when, without a loss; not connected: when it was last heard from</param>
-public sealed record GatewayView(string Name, bool Core, IReadOnlyList<string> Links, DateTimeOffset? LastSeen, bool Connected, DateTimeOffset? Since);
+/// <param name="Version">the Mesh version it runs, from its last link report</param>
+public sealed record GatewayView(string Name, bool Core, IReadOnlyList<string> Links, DateTimeOffset? LastSeen, bool Connected, DateTimeOffset? Since,
+    string? Version);
 
 /// <summary>A link paths may use, and its cost (docs/link-protocol.md, Link tests).</summary>
 public sealed record LinkView(string A, string B, double Cost);

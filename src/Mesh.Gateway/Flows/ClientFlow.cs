@@ -42,8 +42,9 @@ public static class ClientFlow
     {
         var owner = table.Gateways.FirstOrDefault(g => g.Name == service.Owner);
         if (owner is null) return FlowOutcome.Refused($"no route to {service.Owner}: not in the route table");
-        if (table.Via(owner.Name) is not { } via || table.Gateways.FirstOrDefault(g => g.Name == via) is not { } next)
+        if (table.Via(owner.Name) is not { } via || table.Gateways.FirstOrDefault(g => g.Name == via) is not { } planned)
             return FlowOutcome.Refused($"no route to {owner.Name}: no working path in the route table");
+        var next = Detour.Pick(table, planned, ctx);
 
         var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), service.Name, owner.Name, FlowContext.DefaultHopBudget,
             client.RemoteEndPoint?.ToString() ?? "?");

@@ -18,8 +18,10 @@ public static class RelayFlow
         if (open.HopBudget <= 1) return await RefuseAsync(RefuseReason.HopBudgetExhausted, $"hop budget exhausted at {ctx.Self} on the way to {open.Destination}");
         if (!table.Services.Any(s => s.Name == open.Service && s.Owner == open.Destination))
             return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} knows no service '{open.Service}' owned by {open.Destination}");
-        if (table.Via(open.Destination) is not { } via || table.Gateways.FirstOrDefault(g => g.Name == via) is not { } next)
+        if (table.Via(open.Destination) is not { } planned || table.Gateways.FirstOrDefault(g => g.Name == planned) is not { } plannedNext)
             return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no path to {open.Destination}");
+        var next = Detour.Pick(table, plannedNext, ctx, cameFrom: from.Peer);
+        var via = next.Name;
 
         var forwarded = open with { HopBudget = (byte)(open.HopBudget - 1) };
         var (to, result) = await ClientFlow.ClaimTowardsAsync(next, forwarded, table, ctx, ct);

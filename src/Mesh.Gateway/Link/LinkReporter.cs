@@ -1,3 +1,4 @@
+using Mesh.Contracts;
 using Mesh.Contracts.Routing;
 using Mesh.Gateway.Control;
 
@@ -54,7 +55,7 @@ public sealed class LinkReporter(string gateway)
         var links = peers.Select(peer => (peer, up: _up.GetValueOrDefault(peer) || _dialedByPeer.GetValueOrDefault(peer)))
             .Select(l => new LinkStatus(l.peer, l.up, l.up ? Steady(l.peer, Round(rttMs(l.peer))) : null)).ToArray();
         var signature = string.Join(";", links.Select(l => $"{l.Peer}:{l.Up}:{l.Cost}"));
-        return _schedule.Next(signature, now, force) is { } sequence ? new LinkReport(gateway, sequence, links) : null;
+        return _schedule.Next(signature, now, force) is { } sequence ? new LinkReport(gateway, sequence, links, MeshVersion.Current) : null;
     }
 
     private static double? Round(double? ms) => ms is { } v ? Math.Round(v, 2) : null;

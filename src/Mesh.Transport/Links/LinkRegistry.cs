@@ -7,6 +7,15 @@ namespace Mesh.Transport.Links;
 public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
 {
     private readonly ConcurrentDictionary<string, LinkPool> _pools = new();
+    /// <summary>Whether the links this gateway dials work, as their LinkActors last said.</summary>
+    private readonly ConcurrentDictionary<string, bool> _dialedUp = new();
+
+    public void DialedLinkState(string peer, bool up) => _dialedUp[peer] = up;
+
+    /// <summary>Our link to <paramref name="peer"/> (one we dial) is known to be down: no use dialing it for a flow.</summary>
+    public bool KnownDown(string peer) => _dialedUp.TryGetValue(peer, out var up) && !up;
+
+    public bool KnownUp(string peer) => _dialedUp.TryGetValue(peer, out var up) && up;
 
     public LinkPool Pool(string peer) => _pools.GetOrAdd(peer, p => new LinkPool(p));
 
