@@ -12,15 +12,16 @@ namespace Mesh.Gateway.Tests;
 /// <summary>Each kind of check against real servers: redis-server, an HTTP server (Kestrel), plain sockets.</summary>
 public sealed class HealthProbeSpec : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);   // ample: a JIT or a busy core must not fail a probe that should pass
     private readonly EchoServer _echo = new();
     private readonly TcpListener _silent = new(IPAddress.Loopback, 0);
     private readonly List<Socket> _held = [];
 
-    private static CheckSpec Check(string kind, string? path = null) => new(kind, TimeSpan.FromSeconds(1), Timeout, 2, 3, path);
+    private static CheckSpec Check(string kind, string? path = null, TimeSpan? timeout = null) =>
+        new(kind, TimeSpan.FromSeconds(1), timeout ?? Timeout, 2, 3, path);
 
-    private static Task<string?> Probe(string kind, int port, string? path = null) =>
-        HealthProbe.RunAsync(Check(kind, path), $"127.0.0.1:{port}", CancellationToken.None);
+    private static Task<string?> Probe(string kind, int port, string? path = null, TimeSpan? timeout = null) =>
+        HealthProbe.RunAsync(Check(kind, path, timeout), $"127.0.0.1:{port}", CancellationToken.None);
 
     public Task InitializeAsync()
     {
@@ -83,9 +84,11 @@ public sealed class HealthProbeSpec : IAsyncLifetime
     [Fact]
     public async Task A_port_that_accepts_but_never_speaks_is_up_for_tcp_and_down_by_timeout_for_redis_and_mysql()
     {
-        Assert.Null(await Probe("tcp", SilentPort));
-        Assert.Equal($"no redis answer from 127.0.0.1:{SilentPort} within 0.5s", await Probe("redis", SilentPort));
-        Assert.Equal($"no mysql answer from 127.0.0.1:{SilentPort} within 0.5s", await Probe("mysql", SilentPort));
+        // 2 s: the connect itself must not time out on a busy machine (tests run in parallel on 2 cores)
+        var timeout = TimeSpan.FromSeconds(2);
+        Assert.Null(await Probe("tcp", SilentPort, timeout: timeout));
+        Assert.Equal($"no redis answer from 127.0.0.1:{SilentPort} within 2s", await Probe("redis", SilentPort, timeout: timeout));
+        Assert.Equal($"no mysql answer from 127.0.0.1:{SilentPort} within 2s", await Probe("mysql", SilentPort, timeout: timeout));
     }
 
     [Fact]
