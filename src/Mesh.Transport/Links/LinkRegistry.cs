@@ -30,7 +30,8 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
     /// </summary>
     public async Task ReleaseAsync(LinkConnection link, bool reusable, int maxDialedIdle)
     {
-        if (reusable && Pool(link.Peer).Return(link, maxDialedIdle)) return;
+        var pool = Pool(link.Peer);
+        if (reusable && pool.Return(link, Math.Max(maxDialedIdle, pool.DialedIdleCap))) return;
         await link.DisposeAsync();
     }
 
