@@ -26,20 +26,6 @@ public sealed class PoolDemandSpec
     }
 
     [Fact]
-    public void Short_flows_that_bring_their_connections_back_do_not_grow_the_pool()
-    {
-        var demand = new PoolDemand(16);
-        for (var i = 0; i < 1000; i++)
-        {
-            demand.Claimed(i);
-            if (i >= 50) demand.Returned(i);   // 50 flows at a time, each returning its connection
-        }
-        Assert.Equal(50, demand.Target(999));
-        for (var i = 1000; i < 2000; i++) { demand.Claimed(i); demand.Returned(i); }
-        Assert.Equal(16, demand.Target(1999));
-    }
-
-    [Fact]
     public void The_pool_never_grows_past_its_bound()
     {
         var demand = new PoolDemand(4);

@@ -30,10 +30,6 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     {
         public static readonly Claimed Instance = new();
     }
-    private sealed record Returned
-    {
-        public static readonly Returned Instance = new();
-    }
     private sealed record Trim
     {
         public static readonly Trim Instance = new();
@@ -53,7 +49,6 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<LinkPool, string?> _onGone;
-    private readonly Action<LinkPool> _onReturned;
     private IReadOnlyList<string> _addresses;
     private readonly PoolDemand _demand;
     private int _inFlight, _failures, _next;
@@ -70,7 +65,6 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         _demand = new PoolDemand(poolSize);
         _pool = ctx.Links.Pool(peer);
         var self = Self;
-        _onReturned = _ => self.Tell(Returned.Instance);
         _onGone = (_, lostBecause) => self.Tell(lostBecause switch
         {
             null => Claimed.Instance,
@@ -84,7 +78,6 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _demand.Claimed(Environment.TickCount64);
             Fill();
         });
-        Receive<Returned>(_ => _demand.Returned(Environment.TickCount64));
         Receive<Trim>(_ => TrimSurplus());
         Receive<ConnectionLost>(m =>
         {
@@ -137,7 +130,6 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _pool.DialedConnectionGone += _onGone;
-        _pool.DialedConnectionReturned += _onReturned;
         Timers.StartPeriodicTimer("trim", Trim.Instance, PoolDemand.QuietBeforeTrim);
         Fill();
     }
@@ -173,7 +165,6 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _pool.DialedConnectionGone -= _onGone;
-        _pool.DialedConnectionReturned -= _onReturned;
         _stop.Cancel();
         _ = _pool.CloseAllAsync();
     }

@@ -87,12 +87,8 @@ public sealed class LinkPool(string peer)
     {
         if (!link.Pooled || (link.Dialed && DialedIdleCount >= maxDialedIdle) || !link.TryReturnToIdle()) return false;
         Join(link);
-        if (link.Dialed) DialedConnectionReturned?.Invoke(this);
         return true;
     }
-
-    /// <summary>A flow brought back a connection this side dialed (the dialer's demand counts it).</summary>
-    public event Action<LinkPool>? DialedConnectionReturned;
 
     private void Join(LinkConnection link)
     {
