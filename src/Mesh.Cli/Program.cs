@@ -9,6 +9,7 @@ var root = new RootCommand("mesh: the Mesh admin shell")
     EchoCommand.Create(),
     AdminOptions.Api,
     AdminOptions.Token,
+    AdminOptions.Ca,
     AdminOptions.Json,
 };
 foreach (var command in ViewCommands.All().Concat(ChangeCommands.All())) root.Add(command);

@@ -23,10 +23,30 @@ public sealed record HealthCheck(CheckKind Kind, TimeSpan Interval, TimeSpan Tim
 }
 
 /// <summary>A TCP service at one site, owned (dialed) by exactly one gateway.</summary>
-public sealed record ServiceConfig(string Name, string Gateway, HostPort Target, HealthCheck Check);
+/// <param name="Allow">the gateways whose entries may open flows to it; empty: the gateways with an entry for it</param>
+public sealed record ServiceConfig(string Name, string Gateway, HostPort Target, HealthCheck Check)
+{
+    public ImmutableArray<string> Allow { get; init; } = [];
+
+    public bool Equals(ServiceConfig? other) => other is not null && Name == other.Name && Gateway == other.Gateway && Target == other.Target
+        && Check == other.Check && Allow.SequenceEqual(other.Allow);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Gateway, Target, Check);
+}
 
 /// <summary>Where a service is published: a listen address on one gateway.</summary>
-public sealed record EntryConfig(string Gateway, HostPort Listen, string Service);
+/// <param name="Allow">client networks admitted (CIDR); empty: [mesh] allow, and if that is empty too, everyone</param>
+/// <param name="MaxConnections">clients served at once; more are refused at once</param>
+public sealed record EntryConfig(string Gateway, HostPort Listen, string Service)
+{
+    public ImmutableArray<System.Net.IPNetwork> Allow { get; init; } = [];
+    public int MaxConnections { get; init; } = MeshSettings.DefaultMaxConnections;
+
+    public bool Equals(EntryConfig? other) => other is not null && Gateway == other.Gateway && Listen == other.Listen && Service == other.Service
+        && MaxConnections == other.MaxConnections && Allow.SequenceEqual(other.Allow);
+
+    public override int GetHashCode() => HashCode.Combine(Gateway, Listen, Service, MaxConnections);
+}
 
 /// <summary>Mesh-wide data-plane settings, from [mesh].</summary>
 /// <param name="PoolSize">Idle TLS connections each gateway keeps warm to every peer it can dial.</param>
@@ -34,7 +54,20 @@ public sealed record EntryConfig(string Gateway, HostPort Listen, string Service
 /// <param name="DialTimeout">How long the owning gateway waits for its service to accept a connection.</param>
 public sealed record MeshSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSpan DialTimeout)
 {
+    public const int DefaultMaxConnections = 1024;
     public static readonly MeshSettings Default = new(8, TimeSpan.FromHours(1), TimeSpan.FromSeconds(5));
+
+    /// <summary>Fingerprints ("sha256:…", lowercase) of certificates refused everywhere, though signed by the mesh CA.</summary>
+    public ImmutableArray<string> Revoked { get; init; } = [];
+
+    /// <summary>The client networks every entry admits unless it has its own allow list; empty: everyone.</summary>
+    public ImmutableArray<System.Net.IPNetwork> Allow { get; init; } = [];
+
+    // records would compare the arrays by reference
+    public bool Equals(MeshSettings? other) => other is not null && PoolSize == other.PoolSize && FlowIdleTimeout == other.FlowIdleTimeout
+        && DialTimeout == other.DialTimeout && Revoked.SequenceEqual(other.Revoked) && Allow.SequenceEqual(other.Allow);
+
+    public override int GetHashCode() => HashCode.Combine(PoolSize, FlowIdleTimeout, DialTimeout, Revoked.Length, Allow.Length);
 }
 
 /// <summary>The validated, immutable content of a mesh config file.</summary>
@@ -49,4 +82,12 @@ public sealed record RouteMap(
 {
     public IEnumerable<EntryConfig> EntriesOn(string gateway) => Entries.Where(e => e.Gateway == gateway);
     public IEnumerable<ServiceConfig> ServicesOwnedBy(string gateway) => Services.Values.Where(s => s.Gateway == gateway);
+
+    /// <summary>The gateways whose entries may reach <paramref name="service"/>: its allow list, else those with an entry for it.</summary>
+    public IReadOnlyList<string> AllowedOrigins(ServiceConfig service) => service.Allow.IsEmpty
+        ? Entries.Where(e => e.Service == service.Name).Select(e => e.Gateway).Distinct().Order(StringComparer.Ordinal).ToArray()
+        : service.Allow.Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The client networks an entry admits (its own list, else the mesh's); empty: everyone.</summary>
+    public ImmutableArray<System.Net.IPNetwork> AllowedClients(EntryConfig entry) => entry.Allow.IsEmpty ? Settings.Allow : entry.Allow;
 }

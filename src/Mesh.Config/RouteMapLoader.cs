@@ -89,8 +89,12 @@ public static class RouteMapLoader
         var settings = new MeshSettings(
             t.Int("pool_size", 0, 1000) ?? d.PoolSize,
             t.Duration("flow_idle_timeout") ?? d.FlowIdleTimeout,
-            t.Duration("dial_timeout") ?? d.DialTimeout);
-        t.RejectUnknownKeys("name, pool_size, flow_idle_timeout, dial_timeout");
+            t.Duration("dial_timeout") ?? d.DialTimeout)
+        {
+            Revoked = [.. (t.Array<string>("revoked", Fingerprint) ?? []).Distinct()],
+            Allow = [.. t.Array<System.Net.IPNetwork>("allow", Networks.Parse) ?? []],
+        };
+        t.RejectUnknownKeys("name, pool_size, flow_idle_timeout, dial_timeout, revoked, allow");
         return (name, settings);
     }
 
@@ -108,8 +112,11 @@ public static class RouteMapLoader
             t.Error("gateway", $"unknown gateway '{gateway}' (declared: {List(gateways.Keys)})");
         var target = t.Address("target", required: true);
         var check = t.Table("check") is { } c ? ReadCheck(c) : HealthCheck.DefaultTcp;
-        t.RejectUnknownKeys("gateway, target, check");
-        return gateway is null || target is null || check is null ? null : new ServiceConfig(name, gateway, target, check);
+        var allow = t.Array<string>("allow", g => !Names.IsValid(g) ? (null, $"'{g}' is not a valid gateway name: {Names.Rule}")
+            : !gateways.ContainsKey(g) ? (null, $"unknown gateway '{g}' (declared: {List(gateways.Keys)})") : (g, null));
+        t.RejectUnknownKeys("gateway, target, check, allow");
+        return gateway is null || target is null || check is null ? null
+            : new ServiceConfig(name, gateway, target, check) { Allow = [.. (allow ?? []).Distinct()] };
     }
 
     private static HealthCheck? ReadCheck(TableReader t)
@@ -155,9 +162,16 @@ public static class RouteMapLoader
             if (gateways.TryGetValue(gateway, out var g) && g.Links.Contains(listen))
                 t.Error("listen", $"{listen} is the link address of gateway '{gateway}'");
         }
-        t.RejectUnknownKeys("gateway, listen, service");
-        return gateway is null || listen is null || service is null ? null : new EntryConfig(gateway, listen, service);
+        var allow = t.Array<System.Net.IPNetwork>("allow", Networks.Parse);
+        var max = t.Int("max_connections", 1, 1_000_000);
+        t.RejectUnknownKeys("gateway, listen, service, allow, max_connections");
+        return gateway is null || listen is null || service is null ? null
+            : new EntryConfig(gateway, listen, service) { Allow = [.. allow ?? []], MaxConnections = max ?? MeshSettings.DefaultMaxConnections };
     }
+
+    private static (string?, string?) Fingerprint(string s) =>
+        Mesh.Config.Fingerprints.IsValid(s) ? (s.ToLowerInvariant(), null)
+        : (null, $"'{s}' is not a certificate fingerprint: write \"sha256:\" and 64 hex digits, as `mesh cert show FILE` prints it");
 
     /// <summary>1-based lines of each [[key]] header, in order: a table-array element has no key span of its own.</summary>
     private static IReadOnlyList<int> TableArrayHeaders(DocumentSyntax doc, string key) =>

@@ -62,8 +62,14 @@ public sealed partial class DirectorActor
         }
     }
 
-    private void OnHealthReport(HealthReport report)
+    private void OnHealthReport(HealthReport received)
     {
+        if (_map is null) { Sender.Tell(new HealthReportReceived(received.Sequence)); return; }
+        if (ReportAdmission.Admit(received, _map, DateTimeOffset.UtcNow, out var refused) is not { } report)
+        {
+            RefusedReport("health", received.Gateway, refused!);
+            return;
+        }
         Heard(report.Gateway);
         _healthReports.TryGetValue(report.Gateway, out var applied);
         if (applied is null || report.Sequence > applied.Sequence)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Mesh.Director.Routing;
 using Mesh.Director.Store;
 
 namespace Mesh.Director;
@@ -44,19 +45,34 @@ public sealed partial class DirectorActor
         StoreDown(m.Error);
     }
 
-    /// <summary>A director that starts takes what the last one observed (gateways report again within 15 s anyway).</summary>
+    /// <summary>
+    /// A director that starts takes what the last one observed (gateways report again within 15 s anyway),
+    /// through the same checks as a live report: a store is trusted no more than a gateway. What fails them
+    /// (a gateway not declared, a report about others, a sequence from no real clock) is dropped and counted.
+    /// </summary>
     private void Restore(ObservedState observed)
     {
-        foreach (var g in observed.Gateways)
+        var map = _map!;
+        var now = DateTimeOffset.UtcNow;
+        var dropped = 0;
+        foreach (var g in observed.Gateways.Where(g => map.Gateways.ContainsKey(g.Name) && g.LastSeen <= now + ReportAdmission.ClockSlack))
         {
             _lastSeen[g.Name] = g.LastSeen;
             if (g.ConnectedSince is { } since) _connectedSince[g.Name] = since;
             if (g.Lost) _lost.Add(g.Name);
         }
-        foreach (var r in observed.Links) _reports[r.Gateway] = r;
-        foreach (var r in observed.Health) _healthReports[r.Gateway] = r;
-        foreach (var e in observed.Events.TakeLast(EventsKept)) _events.AddLast(e);
-        _log.Info("director: restored what the previous director observed until {0:HH:mm:ss} UTC: {1} gateways, {2} events",
-            observed.SavedAt, observed.Gateways.Count, observed.Events.Count);
+        foreach (var r in observed.Links)
+            if (ReportAdmission.Admit(r, map, now, out _) is { } admitted) _reports[admitted.Gateway] = admitted;
+            else dropped++;
+        foreach (var r in observed.Health)
+            if (ReportAdmission.Admit(r, map, now, out _) is { } admitted) _healthReports[admitted.Gateway] = admitted;
+            else dropped++;
+        foreach (var e in observed.Events.TakeLast(EventsKept))
+            _events.AddLast(e with { Message = Mesh.Contracts.Logging.LogText.Safe(e.Message, 500), Subject = Mesh.Contracts.Logging.LogText.Safe(e.Subject, 200) });
+        _links = WorkingLinks.From(RouteTables.Members(map), _reports);
+        RecomputeDown();
+        _log.Info("director: restored what the previous director observed until {0:HH:mm:ss} UTC: {1} gateways, {2} events{3}",
+            observed.SavedAt, observed.Gateways.Count, observed.Events.Count, dropped > 0 ? $"; dropped {dropped} reports that fail the checks" : "");
+        if (dropped > 0) _log.Warning("director: the stored observed state held {0} reports that are not about their sender or not from a real clock; dropped", dropped);
     }
 }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using Mesh.Config;
 using Mesh.Director.Store;
 
 namespace Mesh.Director;
@@ -17,9 +16,23 @@ public sealed partial class DirectorActor
     /// <summary>
     /// How often the director checks that the store holds its state: while the store is unreachable it
     /// serves from memory; when the store is back (perhaps empty: a Redis without persistence that
-    /// restarted) it writes its state again.
+    /// restarted) it writes its state again; a newer revision there (another director) is served.
     /// </summary>
     public static readonly TimeSpan StoreCheck = TimeSpan.FromSeconds(5);
+
+    private bool _storeDown;
+
+    private void StoreReceives()
+    {
+        Receive<Saved>(OnSaved);
+        Receive<CheckStore>(_ =>
+        {
+            CheckStoreAsync(_store, _stopping.Token).PipeTo(Self);
+            SaveObservedIfChanged();
+        });
+        Receive<ObservedSaved>(OnObservedSaved);
+        Receive<StoreChecked>(OnStoreChecked);
+    }
 
     private static async Task<StoreChecked> CheckStoreAsync(IDirectorStore store, CancellationToken ct)
     {
@@ -30,27 +43,30 @@ public sealed partial class DirectorActor
     private void OnStoreChecked(StoreChecked m)
     {
         if (m.Error is not null) { StoreDown(m.Error); return; }
-        if (_current is not { } current) return;
+        StoreUp();
+        if (_current is not { } current) { if (m.Stored is { } first) Serve(first); return; }
         if (m.Stored is null || m.Stored.Revision < current.Revision)
         {
             _log.Info("director: the store does not hold route map v{0} (it was unreachable, or restarted empty); writing it", current.Revision);
             SaveAsync(_store, current, _stopping.Token).PipeTo(Self);
         }
-        else if (m.Stored.Revision > current.Revision) Reload(current.Revision);
-        else StoreUp();
+        else if (m.Stored.Revision > current.Revision && m.Stored.ConfigHash != current.ConfigHash) ServeNewer(m.Stored);
+        else _storedRevision = Math.Max(_storedRevision, m.Stored.Revision);
     }
 
     private void OnSaved(Saved m)
     {
         if (m.Error is not null) { StoreDown(m.Error); return; }
         StoreUp();
-        if (!m.Accepted) Reload(m.State.Revision);
+        if (m.Accepted) { _storedRevision = Math.Max(_storedRevision, m.State.Revision); return; }
+        CheckStoreAsync(_store, _stopping.Token).PipeTo(Self);   // refused: the store holds a newer revision; serve that
     }
 
-    private void Reload(long revision)
+    private void ServeNewer(DirectorState stored)
     {
-        _log.Warning("director: the store holds a newer revision than v{0} (another director wrote it); loading it", revision);
-        LoadAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self);
+        if (StoredStateProblem(stored) is null)
+            _log.Warning("director: the store holds revision v{0}, newer than v{1} (another director wrote it); serving it", stored.Revision, _revision);
+        Serve(stored);
     }
 
     /// <summary>Logged once per outage, not once per check.</summary>

@@ -11,8 +11,8 @@ using Mesh.Director.Store;
 
 namespace Mesh.Director;
 
-/// <param name="ConfigPath">The TOML file this director serves.</param>
-/// <param name="MaxLongPoll">Longest time a route-table request is held; below ClusterClient's 30 s tunnel timeout.</param>
+/// <param name="ConfigPath">The director's own TOML file: applied when it changes while this node is director.</param>
+/// <param name="MaxLongPoll">Longest time a route-table request is held (a core gateway carrying an edge's request waits a little longer).</param>
 /// <param name="GatewayLostAfter">
 /// A gateway not heard from for this long is lost. Every gateway asks for its table at least every 20 s
 /// (long poll) and reports its links every 15 s, so two silent rounds mean it is gone.
@@ -23,8 +23,10 @@ public sealed record DirectorSettings(string ConfigPath, TimeSpan MaxLongPoll, T
 }
 
 /// <summary>
-/// The cluster singleton that owns the route map. It loads the config and its stored revision, answers
-/// route-table requests (holding them as long polls while nothing changes) and announces new versions.
+/// The cluster singleton that owns the route map. The stored revision is the truth (ADR 0009): it serves
+/// what the store holds, applies its own config file when that changes while it is director, and a config
+/// pushed through the API. It answers route-table requests (holding them as long polls while nothing
+/// changes), takes link and health reports from the gateways they are about, and announces new versions.
 /// </summary>
 public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -51,12 +53,6 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private long _revision, _version;
     private int _pathsEpoch;
     private IReadOnlyList<LinkEdge> _links = [];
-    /// <summary>The state this director serves, which the store must hold.</summary>
-    private DirectorState? _current;
-    private bool _storeDown;
-    /// <summary>The config file's text when it was last loaded (valid or not).</summary>
-    private string? _configText;
-    private IReadOnlyList<string> _configErrors = [];
 
     public IStash Stash { get; set; } = null!;
 
@@ -70,71 +66,39 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
 
     private void Loading()
     {
-        Receive<Loaded>(m =>
+        Receive<Started>(m =>
         {
-            Apply(m);
+            Start(m);
             Stash.UnstashAll();
             Become(Serving);
         });
         ReceiveAny(_ => Stash.Stash());
     }
 
-    private DirectorStatus Status() => new(((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
-        _revision, _settings.ConfigPath, _configErrors);
+    private string Node => ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
-    private MeshView View()
+    private DirectorStatus Status() => new(Node, _revision, _settings.ConfigPath, _configErrors)
     {
-        if (_map is not { } map) return new MeshView(_revision, [], [], [], [], _events.ToArray());
-        var entries = map.Entries.Select(e => new EntryView(e.Gateway, e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway)).ToArray();
-        var services = map.Services.Values.OrderBy(sv => sv.Name, StringComparer.Ordinal).Select(sv =>
-        {
-            var check = sv.Check.Kind.ToString().ToLowerInvariant();
-            var (health, reason, since) = HealthOf(sv.Name, sv.Gateway, check);
-            return new ServiceView(sv.Name, sv.Gateway, sv.Target.ToString(), check,
-                entries.Where(e => e.Service == sv.Name).Select(e => $"{e.Gateway} {e.Listen}").ToArray(), health, reason, since);
-        }).ToArray();
-        return new MeshView(_revision, services, entries,
-            map.Gateways.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(GatewayViewOf).ToArray(),
-            _links.Select(l => new LinkView(l.A, l.B, l.Cost)).ToArray(), _events.ToArray());
-    }
+        Source = _current?.Source ?? "", AppliedAt = _current?.SavedAt, FileDiffers = _fileDiffers,
+    };
 
     private void Serving()
     {
         Receive<GetRouteTable>(Answer);
+        Receive<GetGatewayRoutes>(m => Sender.Tell(new GatewayRoutes(_map?.Gateways.ContainsKey(m.Gateway) == true ? TableFor(m.Gateway) : null)));
         Receive<LinkReport>(OnLinkReport);
         Receive<HealthReport>(OnHealthReport);
         Receive<GetDirectorStatus>(_ => Sender.Tell(Status()));
         Receive<GetMeshView>(_ => Sender.Tell(View()));
         Receive<SweepWaiters>(_ => Sweep());
-        Receive<Saved>(OnSaved);
-        Receive<CheckStore>(_ =>
-        {
-            CheckStoreAsync(_store, _stopping.Token).PipeTo(Self);
-            SaveObservedIfChanged();
-        });
-        Receive<ObservedSaved>(OnObservedSaved);
-        Receive<StoreChecked>(OnStoreChecked);
-        Receive<Loaded>(m =>
-        {   // the config file changed, the store held a newer revision, or someone asked for a reload
-            Apply(m);
-            if (!Sender.IsNobody() && !Sender.Equals(Self)) Sender.Tell(Status());
-        });
-        Receive<ReloadConfig>(_ => LoadAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self, Sender));
-        Receive<WatchConfig>(_ => ReadConfigAsync(_settings.ConfigPath).PipeTo(Self));
-        Receive<ConfigRead>(m =>
-        {
-            if (m.Text == _configText && m.Error is null) return;
-            if (m.Error is not null && _configText == "") return;   // still unreadable: said so already
-            _log.Info("director: {0} changed; reloading", _settings.ConfigPath);
-            LoadAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self);
-        });
+        ConfigReceives();
+        StoreReceives();
     }
 
     protected override void PreStart()
     {
         MeshMeter.DirectorStarts.Add(1);
-        var ct = _stopping.Token;
-        LoadAsync(_settings.ConfigPath, _store, ct).PipeTo(Self);
+        StartAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self);
         Timers.StartPeriodicTimer("sweep", SweepWaiters.Instance, TimeSpan.FromSeconds(1));
         Timers.StartPeriodicTimer("check-store", CheckStore.Instance, StoreCheck);
         Timers.StartPeriodicTimer("watch-config", WatchConfig.Instance, ConfigWatch);
@@ -148,7 +112,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private void Publish(RouteMap map, long revision)
+    private void Publish(RouteMap map, long revision, string source)
     {
         _map = map;
         _revision = revision;
@@ -158,22 +122,23 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         ForgetGatewaysNotIn(map);
         _links = WorkingLinks.From(RouteTables.Members(map), _reports);
         _down = DownServices();
-        Event("info", "reload-applied", _settings.ConfigPath, $"route map v{revision} from {_settings.ConfigPath}: " +
+        Event("info", "reload-applied", source, $"route map v{revision} from {source}: " +
             $"{map.Gateways.Count} gateways, {map.Services.Count} services, {map.Entries.Length} entries");
         Republish();
     }
 
     /// <summary>A gateway tested its links: if that changes the links paths may use, every table gets new next hops.</summary>
-    private void OnLinkReport(LinkReport report)
+    private void OnLinkReport(LinkReport received)
     {
-        Heard(report.Gateway);
-        if (_map is null || !_map.Gateways.ContainsKey(report.Gateway))
-        {   // nothing to route yet, or not ours to route: acknowledged, so the gateway stops resending
-            Sender.Tell(new LinkReportReceived(report.Sequence, _version));
+        if (_map is null) { Sender.Tell(new LinkReportReceived(received.Sequence, _version)); return; }   // nothing to route yet
+        if (ReportAdmission.Admit(received, _map, DateTimeOffset.UtcNow, out var refused) is not { } report)
+        {
+            RefusedReport("link", received.Gateway, refused!);
             return;
         }
+        Heard(report.Gateway);
         if (_reports.TryGetValue(report.Gateway, out var applied) && report.Sequence <= applied.Sequence)
-        {   // a resend that arrived after a newer report (seen after a ClusterClient switched receptionists)
+        {   // a resend that arrived after a newer report (a gateway that switched the core gateway carrying its reports)
             Sender.Tell(new LinkReportReceived(report.Sequence, _version));
             return;
         }
@@ -194,6 +159,16 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         Sender.Tell(new LinkReportReceived(report.Sequence, _version));
     }
 
+    /// <summary>A report that is not about its sender, or not from a real clock: never applied nor acknowledged; logged once a minute per gateway.</summary>
+    private void RefusedReport(string kind, string gateway, string why)
+    {
+        if (_refusedLogs.ShouldLog($"{kind} {gateway}", Environment.TickCount64, out var held))
+            _log.Warning("director: refused a {0} report from '{1}': {2}{3}", kind, Mesh.Contracts.Logging.LogText.Safe(gateway, 80), why,
+                held > 0 ? $" ({held} more since)" : "");
+    }
+
+    private readonly Mesh.Contracts.Logging.LogLimiter _refusedLogs = new(TimeSpan.FromMinutes(1));
+
     /// <summary>A new version: waiting gateways get their table now, core gateways hear of it through pub-sub.</summary>
     private void Republish()
     {
@@ -204,10 +179,17 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         _mediator?.Tell(new Publish(Topics.Routes, new RouteMapChanged(_version)));
     }
 
+    /// <summary>A gateway asks for its own table (a core gateway directly, an edge through the core gateway that carries its channel).</summary>
     private void Answer(GetRouteTable request)
     {
-        if (!Sender.Path.Name.StartsWith('$')) Heard(request.Gateway);   // not the API asking on its behalf
-        if (_map is null) { Sender.Tell(new RouteTableUnavailable($"the director's config {_settings.ConfigPath} is invalid")); return; }
+        if (_map is null) { Sender.Tell(new RouteTableUnavailable($"the director has no valid config yet ({_settings.ConfigPath})")); return; }
+        if (!_map.Gateways.ContainsKey(request.Gateway))
+        {   // names are proven by TLS, but a gateway removed from the config may still ask: no table is built or kept for it
+            RefusedReport("route table", request.Gateway, "the config does not declare it");
+            Sender.Tell(new RouteTableUnavailable($"the mesh config does not declare gateway '{request.Gateway}'"));
+            return;
+        }
+        Heard(request.Gateway);
         if (request.KnownVersion != _version || request.Wait <= TimeSpan.Zero) { Sender.Tell(TableOrUnchanged(request)); return; }
         var wait = request.Wait < _settings.MaxLongPoll ? request.Wait : _settings.MaxLongPoll;
         _waiters.Add(new Waiter(Sender, request.Gateway, request.KnownVersion, Context.System.Scheduler.Now + wait));
@@ -216,12 +198,12 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private IRoutingMessage TableOrUnchanged(GetRouteTable request) =>
         request.KnownVersion == _version ? new RouteTableUnchanged(_version) : TableFor(request.Gateway);
 
+    /// <summary>The table of a declared gateway (built once per version).</summary>
     private RouteTable TableFor(string gateway)
     {
         if (!_tables.TryGetValue(gateway, out var table))
         {
             table = RouteTables.For(_map!, _version, gateway, _links) with { DownServices = _down };
-            if (!table.Declared) _log.Warning("director: gateway '{0}' asked for routes but {1} does not declare it", gateway, _settings.ConfigPath);
             _tables[gateway] = table;
         }
         return table;

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Mesh.Contracts;
 using Mesh.Contracts.Health;
+using Mesh.Contracts.Metrics;
 using Mesh.Contracts.Routing;
 using Mesh.Gateway.Control;
 using Mesh.Gateway.Flows;
@@ -23,7 +24,9 @@ namespace Mesh.Gateway;
 /// </summary>
 public sealed partial class GatewayActor : ReceiveActor, IWithTimers
 {
-    public static Props Props(GatewaySettings settings, IDirectorChannel director) =>
+    /// <param name="director">a core gateway's channel (its control plane's singleton proxy); null for an edge, whose
+    /// channel is a control connection to a core gateway over its links (ControlLinkActor, a child)</param>
+    public static Props Props(GatewaySettings settings, IDirectorChannel? director) =>
         Akka.Actor.Props.Create(() => new GatewayActor(settings, director));
 
     private sealed record Tick
@@ -33,10 +36,6 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
     private sealed record SweepLinks
     {
         public static readonly SweepLinks Instance = new();
-    }
-    private sealed record StartLinkServer
-    {
-        public static readonly StartLinkServer Instance = new();
     }
     private sealed record ReportLinks
     {
@@ -55,8 +54,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
     private DateTimeOffset _lastAnswer;
     private string? _lastProblem;
     private readonly FlowContext? _flows;
-    private LinkServer? _linkServer;
-    private readonly Dictionary<string, IActorRef> _listeners = [];
+    private readonly Dictionary<string, (IActorRef Actor, ListenEntry Entry)> _listeners = [];
     private readonly Dictionary<string, (IActorRef Actor, LinkTargetChanged Target)> _links = [];
     private int _listenerCount;
     private readonly LinkReporter _reporter;
@@ -65,22 +63,24 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public GatewayActor(GatewaySettings settings, IDirectorChannel director)
+    public GatewayActor(GatewaySettings settings, IDirectorChannel? director)
     {
         _settings = settings;
-        _director = director;
+        _director = director ?? new LinkDirectorChannel();
         _reporter = new LinkReporter(settings.Name);
         _health = new HealthReporter(settings.Name);
         if (settings.DataPlane is { } dp)
         {
             var self = Self;
             _flows = new FlowContext(settings.Name, dp.Identity,
-                new LinkRegistry((link, open) => self.Tell(new PeerFlowArrived(link, open))), new RouteView());
+                new LinkRegistry((link, open) => self.Tell(new PeerFlowArrived(link, open))), new RouteView())
+            {
+                Trust = dp.Trust, ClientSlots = new ClientSlots(dp.MaxClientFlows),
+            };
         }
 
         Receive<Tick>(_ => OnTick());
         Receive<SweepLinks>(_ => _flows?.Links.Sweep(Liveness.DeadAfter));
-        Receive<StartLinkServer>(_ => TryStartLinkServer());
         Receive<PeerFlowArrived>(m => Context.ActorOf(TunnelActor.ForPeer(m.Link, m.Open, _flows!)));
         Receive<RouteTable>(Apply);
         Receive<RouteTableUnchanged>(_ =>
@@ -142,32 +142,71 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
             return;
         }
         GatewayGauges.Attach(_flows.Links, () => _flows.Health.ProbedHere);
+        if (_director is LinkDirectorChannel overLinks)
+            overLinks.Attach(Context.ActorOf(ControlLinkActor.Props(_settings.DataPlane!.Join, _flows, Self), "control"));
         Timers.StartPeriodicTimer("sweep", SweepLinks.Instance, Liveness.PingEvery);
         Timers.StartPeriodicTimer("report-links", ReportLinks.Instance, LinkReporter.CheckEvery);
-        if (_settings.DataPlane!.LinkListen is not null) TryStartLinkServer();
+        foreach (var server in _settings.DataPlane!.LinkServers) StartLinkServer(server);
     }
 
-    /// <summary>The link port of a core gateway; if its address is taken, say so and keep trying.</summary>
-    private void TryStartLinkServer()
+    /// <summary>A link port (bound at start): pooled connections join the registry, edges' control channels go to the director.</summary>
+    private void StartLinkServer(LinkServer server)
     {
-        var address = _settings.DataPlane!.LinkListen!;
-        try
-        {
-            _linkServer = new LinkServer(address);
-            _linkServer.Start(_flows!.Identity, _flows.Links, warning => _log.Warning("gateway {0}: {1}", _settings.Name, warning));
-            _log.Info("gateway {0}: link port {1} open", _settings.Name, address);
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            _log.Error("gateway {0}: cannot open link port {1}: {2}; retrying in 5s", _settings.Name, address, e.SocketErrorCode);
-            Timers.StartSingleTimer("link-server", StartLinkServer.Instance, TimeSpan.FromSeconds(5));
-        }
+        var log = _log;
+        var name = _settings.Name;
+        var ask = _settings.DataPlane!.DirectorAsk;
+        var hooks = new LinkServerHooks(
+            Control: link =>
+            {
+                if (ask is null) { _ = link.DisposeAsync().AsTask(); return; }
+                _ = ControlSession.RunAsync(link, ask, line => log.Info("gateway {0}: {1}", name, line));
+            },
+            Warn: line => log.Warning("gateway {0}: {1}", name, line),
+            Failed: kind => MeshMeter.HandshakeFailures.Add(1, new KeyValuePair<string, object?>("reason", kind)));
+        server.Start(_flows!.Identity, _flows.Links, _flows.Trust, hooks);
+        _log.Info("gateway {0}: link port {1} open", _settings.Name, server.LocalEndPoint);
     }
 
     protected override void PostStop()
     {
-        if (_flows is not null) GatewayGauges.Detach(_flows.Links);
-        _linkServer?.Dispose();
+        if (_flows is null) return;
+        GatewayGauges.Detach(_flows.Links);
+        foreach (var server in _settings.DataPlane!.LinkServers) server.Dispose();
+    }
+
+    /// <summary>Says once (per change of them) which of this gateway's link addresses in the config it cannot be serving.</summary>
+    private void CheckOwnLinkAddresses(RouteTable table)
+    {
+        var dp = _settings.DataPlane!;
+        if (dp.Listen.Count == 0 || table.Gateways.FirstOrDefault(g => g.Name == _settings.Name) is not { } self) return;
+        var key = string.Join(",", self.Links);
+        if (key == _checkedLinks) return;
+        _checkedLinks = key;
+        if (self.Links.Count == 0)
+            _log.Error("gateway {0}: the mesh config declares no links for this gateway, but it listens on {1} (--listen): other gateways will never dial it; "
+                       + "add links = [\"HOST:PORT\"] to [gateways.{0}]", _settings.Name, string.Join(", ", dp.Listen));
+        foreach (var address in LinkAddressCheck.Unserved(self.Links, dp.Listen, dp.Advertise))
+            _log.Error("gateway {0}: the mesh config says other gateways dial it at {1}, but it listens on {2} (--listen){3}: that address cannot reach it",
+                _settings.Name, address, string.Join(", ", dp.Listen), dp.Advertise is null ? "" : $" and is known as {dp.Advertise} (--advertise)");
+    }
+
+    private string? _checkedLinks;
+
+    /// <summary>
+    /// Who is admitted follows the table: a gateway removed from the config, or whose certificate is revoked,
+    /// loses every link (idle, in flows, its control channel) at once.
+    /// </summary>
+    private void ApplyTrust(RouteTable table)
+    {
+        if (_flows is null) return;
+        CheckOwnLinkAddresses(table);
+        _flows.Trust.Update(table.Gateways.Select(g => (g.Name, g.IsCore)), table.Revoked);
+        if (table.Revoked.Contains(_flows.Identity.Identity.Fingerprint))
+            _log.Error("gateway {0}: this gateway's own certificate ({1}) is revoked in the mesh config: other gateways refuse it; issue a new one",
+                _settings.Name, _flows.Identity.Identity.Fingerprint);
+        foreach (var peer in _flows.Links.Cut(peer => _flows.Trust.AdmitLink(peer).IsAdmitted))
+            _log.Warning("gateway {0}: cut every link with {1}: {2}", _settings.Name, peer,
+                table.Gateways.Any(g => g.Name == peer) ? "its certificate is revoked" : "it is no longer a gateway of the mesh config");
     }
 
     /// <summary>Starts and stops listeners and links so that they match <paramref name="table"/>.</summary>
@@ -175,15 +214,24 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
     {
         if (_flows is null) return;
         _flows.Routes.Update(table);
+        ApplyTrust(table);
 
         var wanted = table.Entries.ToDictionary(e => $"{e.Listen} {e.Service}");
         foreach (var (key, listener) in _listeners.Where(l => !wanted.ContainsKey(l.Key)).ToList())
         {
-            listener.Tell(StopListening.Instance);   // it drains its flows, then stops
+            listener.Actor.Tell(StopListening.Instance);   // it drains its flows, then stops
             _listeners.Remove(key);
         }
-        foreach (var (key, entry) in wanted.Where(w => !_listeners.ContainsKey(w.Key)))
-            _listeners[key] = Context.ActorOf(ListenerActor.Props(entry, _flows), $"listener-{++_listenerCount}");
+        foreach (var (key, entry) in wanted)
+        {
+            if (!_listeners.TryGetValue(key, out var listener))
+                _listeners[key] = (Context.ActorOf(ListenerActor.Props(entry, _flows), $"listener-{++_listenerCount}"), entry);
+            else if (!listener.Entry.SameAs(entry))
+            {   // an allow list or a limit changed: the listener keeps its socket and its flows
+                listener.Actor.Tell(entry);
+                _listeners[key] = (listener.Actor, entry);
+            }
+        }
         _flows.Health.ReportedDown(table.DownServices);
         ProbeOwnedServices(table);
 

@@ -1,10 +1,24 @@
-using System.Net;
+using Mesh.Gateway.Control;
+using Mesh.Transport.Links;
 using Mesh.Transport.Security;
 
 namespace Mesh.Gateway;
 
-/// <summary>The data plane of a gateway: its TLS identity, and for a core gateway the link address it listens on.</summary>
-public sealed record DataPlaneSettings(MeshIdentity Identity, EndPoint? LinkListen);
+/// <summary>The data plane of a gateway: its TLS identity, and for a core gateway its link ports (bound already: a taken port fails the start).</summary>
+public sealed record DataPlaneSettings(MeshIdentity Identity, IReadOnlyList<LinkServer> LinkServers)
+{
+    /// <summary>A core gateway carries edges' control channels to the director through this.</summary>
+    public IDirectorAsk? DirectorAsk { get; init; }
+    /// <summary>Who is admitted: seeded from the director's config on a node that may host it, then from every table.</summary>
+    public MeshTrust Trust { get; init; } = new();
+    /// <summary>Client flows served at once across all entries.</summary>
+    public int MaxClientFlows { get; init; } = int.MaxValue;
+    /// <summary>What --listen bound and --advertise says (a core gateway checks its `links` in the config against them).</summary>
+    public IReadOnlyList<Mesh.Config.HostPort> Listen { get; init; } = [];
+    public string? Advertise { get; init; }
+    /// <summary>An edge: the core gateways' link addresses its control channel starts from (--join).</summary>
+    public IReadOnlyList<Mesh.Config.HostPort> Join { get; init; } = [];
+}
 
 /// <param name="Name">This gateway's unique name.</param>
 /// <param name="IsCore">Core gateways are cluster members; edges sit behind NAT and only dial out.</param>
@@ -17,16 +31,19 @@ public sealed record GatewaySettings(string Name, bool IsCore, TimeSpan LongPoll
     public DataPlaneSettings? DataPlane { get; init; }
 
     /// <summary>
-    /// An edge whose director has not answered for this long while its links to core gateways work asks
-    /// for a new control plane: its ClusterClient was once seen stuck for minutes after a NAT forgot its
-    /// mappings (the sites suite), and a new one connects in seconds. 30 s: an edge's long poll is answered
-    /// at least every 15 s, so two answers are missing. Null: never (core gateways).
+    /// An edge whose director has not answered for this long while its links to core gateways work moves its
+    /// control channel to another core gateway (that core's control plane may be cut off from the director).
+    /// 30 s: an edge's long poll is answered at least every 15 s, so two answers are missing. Null: never (core gateways).
     /// </summary>
     public TimeSpan? RestartControlPlaneAfter { get; init; }
 
-    /// <summary>Core gateways hear of changes through pub-sub and refresh now and then as a safety net.</summary>
+    /// <summary>
+    /// Core gateways long-poll too (the director answers at once when the table changes), and hear of
+    /// changes through pub-sub as well: a push alone was missed by a member that had just joined (pub-sub
+    /// learns of its subscription by gossip, a second or more later), which then waited for its next refresh.
+    /// </summary>
     public static GatewaySettings Core(string name) =>
-        new(name, true, TimeSpan.Zero, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
+        new(name, true, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20));
 
     /// <summary>Edges get no pushes (they are behind NAT): they long-poll by version.</summary>
     public static GatewaySettings Edge(string name) =>

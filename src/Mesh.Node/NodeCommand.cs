@@ -12,17 +12,23 @@ public static class NodeCommand
     { Description = "This gateway's unique name (lowercase letters, digits, '-'); required", HelpName = "NAME" };
     private static readonly Option<HostPort[]> Join = new("--join")
     {
-        Description = "The core gateways' cluster addresses, comma-separated; give every node the same list: "
-                      + "the first one founds the cluster. A core node without --join founds it alone",
+        Description = "Core gateway: the core gateways' cluster addresses (HOST:--cluster-port), comma-separated; give every core gateway "
+                      + "the same list (the first one that is up founds the cluster). Edge gateway: the core gateways' link addresses (their --listen)",
         HelpName = "HOST:PORT[,HOST:PORT...]", CustomParser = ParseAddresses, DefaultValueFactory = _ => [],
     };
     private static readonly Option<int?> ClusterPort = new("--cluster-port")
-    { Description = $"Akka remoting port (default {NodeOptions.DefaultClusterPort} on core gateways, any free port on edges)", HelpName = "PORT" };
-    private static readonly Option<HostPort?> Listen = new("--listen")
+    { Description = $"Core gateways: the Akka cluster port (default {NodeOptions.DefaultClusterPort}), bound on the first --listen host", HelpName = "PORT" };
+    private static readonly Option<HostPort[]> Listen = new("--listen")
     {
-        Description = "This gateway's link address, which other gateways dial; it makes this a core gateway "
-                      + "(its host is also the cluster address). Without it the gateway is an edge that only dials out",
-        HelpName = "HOST:PORT", CustomParser = ParseAddress,
+        Description = "This gateway's link ports, which other gateways dial; it makes this a core gateway. Several may be given "
+                      + "(comma-separated), and 0.0.0.0 or [::] binds every address (then give --advertise). Without it the gateway is an edge that only dials out",
+        HelpName = "HOST:PORT[,HOST:PORT...]", CustomParser = ParseAddresses, DefaultValueFactory = _ => [],
+    };
+    private static readonly Option<string?> Advertise = new("--advertise")
+    {
+        Description = "The host other core gateways dial for the cluster, when it is not the --listen host (a cloud VM's 1:1 NAT, a load balancer). "
+                      + "Link addresses others dial are the gateway's `links` in the mesh config",
+        HelpName = "HOST",
     };
     private static readonly Option<string?> ConfigFile = new("--config")
     { Description = "The mesh config (TOML); this node may then host the director (core gateways only)", HelpName = "FILE" };
@@ -30,14 +36,16 @@ public static class NodeCommand
     { Description = "With --config: validate the file, print every error, exit 0 if valid and 2 if not; starts nothing" };
     private static readonly Option<string?> Redis = new("--redis")
     {
-        Description = "Keep the director's state in Redis, shared by every node that may host it: a StackExchange.Redis "
-                      + "configuration string (host:port[,password=SECRET][,ssl=true]). Without it the state is kept in a file under --state-dir",
+        Description = "Keep the director's state in Redis too, shared by every node that may host it: a StackExchange.Redis "
+                      + "configuration string (host:port[,ssl=true]). The password comes from --redis-password-file or MESH_REDIS_PASSWORD",
         HelpName = "CONFIGURATION",
     };
+    private static readonly Option<string?> RedisPasswordFile = new("--redis-password-file")
+    { Description = "A file whose first line is the Redis password (else MESH_REDIS_PASSWORD)", HelpName = "FILE" };
     private static readonly Option<HostPort?> Api = new("--api")
     {
-        Description = "Serve the REST API here (core gateways): JSON, an OpenAPI document at /openapi/v1.json; "
-                      + "writes need the token of --api-token-file or MESH_API_TOKEN",
+        Description = "Serve the REST API here (core gateways): JSON, an OpenAPI document at /openapi/v1.json. Reads need the read or admin token, "
+                      + "writes the admin token; HTTPS with --api-cert and --api-key",
         HelpName = "HOST:PORT", CustomParser = ParseAddress,
     };
     private static readonly Option<HostPort?> Metrics = new("--metrics")
@@ -51,7 +59,13 @@ public static class NodeCommand
         HelpName = "text|json", DefaultValueFactory = _ => "text",
     };
     private static readonly Option<string?> ApiTokenFile = new("--api-token-file")
-    { Description = "A file whose first line is the API's bearer token for writes (else MESH_API_TOKEN; neither: writes are off)", HelpName = "FILE" };
+    { Description = "A file holding the API's admin token (reads and writes; at least 16 characters; else MESH_API_TOKEN)", HelpName = "FILE" };
+    private static readonly Option<string?> ApiReadTokenFile = new("--api-read-token-file")
+    { Description = "A file holding the API's read token (reads only; else MESH_API_READ_TOKEN)", HelpName = "FILE" };
+    private static readonly Option<bool> ApiPublicReads = new("--api-public-reads")
+    { Description = "Serve API reads (and /metrics) without a token; writes still need the admin token" };
+    private static readonly Option<string?> ApiCert = new("--api-cert") { Description = "Serve the API over HTTPS with this certificate (PEM)", HelpName = "FILE" };
+    private static readonly Option<string?> ApiKey = new("--api-key") { Description = "The key of --api-cert (PEM)", HelpName = "FILE" };
     private static readonly Option<string?> Cert = new("--cert") { Description = "This gateway's certificate (PEM)", HelpName = "FILE" };
     private static readonly Option<string?> Key = new("--key") { Description = "This gateway's private key (PEM)", HelpName = "FILE" };
     private static readonly Option<string?> Ca = new("--ca") { Description = "The mesh CA certificate (PEM)", HelpName = "FILE" };
@@ -63,7 +77,8 @@ public static class NodeCommand
     public static RootCommand Create() => new("Mesh gateway: one per site. Joins the mesh, keeps its route table from the director, "
                                               + "and (with --config) may host the director.")
     {
-        Name, Join, ClusterPort, Listen, ConfigFile, Check, Redis, Api, ApiTokenFile, Metrics, LogFormat, Cert, Key, Ca, StateDir,
+        Name, Join, ClusterPort, Listen, Advertise, ConfigFile, Check, Redis, RedisPasswordFile, Api, ApiTokenFile, ApiReadTokenFile, ApiPublicReads,
+        ApiCert, ApiKey, Metrics, LogFormat, Cert, Key, Ca, StateDir,
     };
 
     public enum Outcome { Run, Check, Help, Invalid }
@@ -89,9 +104,15 @@ public static class NodeCommand
         { error = $"--name: '{name}' is not a valid gateway name: {Names.Rule}"; return Outcome.Invalid; }
         if (result.GetValue(ClusterPort) is < 0 or > 65535) { error = "--cluster-port must be from 0 to 65535"; return Outcome.Invalid; }
         if (result.GetValue(LogFormat) is not ("text" or "json")) { error = $"--log-format: '{result.GetValue(LogFormat)}' is not text or json"; return Outcome.Invalid; }
-        options = new NodeOptions(name, result.GetValue(Join) ?? [], result.GetValue(ClusterPort), result.GetValue(Listen),
-            result.GetValue(ConfigFile), result.GetValue(Redis), result.GetValue(Api), result.GetValue(Cert), result.GetValue(Key),
-            result.GetValue(Ca), result.GetValue(StateDir) ?? Path.Combine("mesh-state", name)) { ApiTokenFile = result.GetValue(ApiTokenFile), Metrics = result.GetValue(Metrics), JsonLogs = result.GetValue(LogFormat) == "json" };
+        options = new NodeOptions(name)
+        {
+            Join = result.GetValue(Join) ?? [], ClusterPort = result.GetValue(ClusterPort), Listen = result.GetValue(Listen) ?? [],
+            Advertise = result.GetValue(Advertise), ConfigPath = result.GetValue(ConfigFile), Redis = result.GetValue(Redis),
+            RedisPasswordFile = result.GetValue(RedisPasswordFile), Api = result.GetValue(Api), Cert = result.GetValue(Cert), Key = result.GetValue(Key),
+            Ca = result.GetValue(Ca), StateDir = result.GetValue(StateDir) ?? Path.Combine("mesh-state", name),
+            ApiTokenFile = result.GetValue(ApiTokenFile), ApiReadTokenFile = result.GetValue(ApiReadTokenFile), ApiPublicReads = result.GetValue(ApiPublicReads),
+            ApiCert = result.GetValue(ApiCert), ApiKey = result.GetValue(ApiKey), Metrics = result.GetValue(Metrics), JsonLogs = result.GetValue(LogFormat) == "json",
+        };
         error = options.Problems().FirstOrDefault();
         return error is null ? Outcome.Run : Outcome.Invalid;
     }

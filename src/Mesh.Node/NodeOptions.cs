@@ -1,22 +1,32 @@
+using System.Net;
 using Mesh.Config;
 
 namespace Mesh.Node;
 
 /// <summary>What one Mesh.Node process was asked to be, from its command line.</summary>
-public sealed record NodeOptions(
-    string Name,
-    IReadOnlyList<HostPort> Join,
-    int? ClusterPort,
-    HostPort? Listen,
-    string? ConfigPath,
-    string? Redis,
-    HostPort? Api,
-    string? Cert,
-    string? Key,
-    string? Ca,
-    string StateDir)
+public sealed record NodeOptions(string Name)
 {
     public const int DefaultClusterPort = 4053;
+
+    /// <summary>
+    /// A core gateway: the core gateways' cluster addresses (seeds; every core gateway gets the same list).
+    /// An edge: the core gateways' link addresses its control channel starts from.
+    /// </summary>
+    public IReadOnlyList<HostPort> Join { get; init; } = [];
+    public int? ClusterPort { get; init; }
+    /// <summary>The link ports this gateway binds (core gateways); the first one's host is also the cluster's bind address.</summary>
+    public IReadOnlyList<HostPort> Listen { get; init; } = [];
+    /// <summary>The host other core gateways dial for the cluster (1:1 NAT, a load balancer); default: the first --listen host.</summary>
+    public string? Advertise { get; init; }
+    public string? ConfigPath { get; init; }
+    public string? Redis { get; init; }
+    /// <summary>A file whose first line is the Redis password (else MESH_REDIS_PASSWORD): never in argv.</summary>
+    public string? RedisPasswordFile { get; init; }
+    public HostPort? Api { get; init; }
+    public string? Cert { get; init; }
+    public string? Key { get; init; }
+    public string? Ca { get; init; }
+    public string StateDir { get; init; } = "";
 
     /// <summary>--log-format json: every line on stdout is a JSON object (docs/metrics.md, Logs).</summary>
     public bool JsonLogs { get; init; }
@@ -24,24 +34,30 @@ public sealed record NodeOptions(
     /// <summary>Where to serve /metrics alone (for gateways without --api, e.g. edges).</summary>
     public HostPort? Metrics { get; init; }
 
-    /// <summary>A file holding the API's bearer token for writes (MESH_API_TOKEN otherwise).</summary>
+    /// <summary>A file holding the API's admin token (MESH_API_TOKEN otherwise).</summary>
     public string? ApiTokenFile { get; init; }
-
-    /// <summary>The API's bearer token: the file's first line, else MESH_API_TOKEN; null means writes are off.</summary>
-    public string? ApiToken() =>
-        ApiTokenFile is not null ? File.ReadLines(ApiTokenFile).FirstOrDefault()?.Trim()
-        : Environment.GetEnvironmentVariable("MESH_API_TOKEN") is { Length: > 0 } env ? env : null;
+    /// <summary>A file holding the API's read token (MESH_API_READ_TOKEN otherwise).</summary>
+    public string? ApiReadTokenFile { get; init; }
+    /// <summary>Reads need no token (e.g. an API on loopback only, behind a proxy that authenticates).</summary>
+    public bool ApiPublicReads { get; init; }
+    /// <summary>HTTPS for the API: a PEM certificate and key.</summary>
+    public string? ApiCert { get; init; }
+    public string? ApiKey { get; init; }
 
     /// <summary>A gateway with a link address others can dial is a core gateway (a cluster member).</summary>
-    public bool IsCore => Listen is not null;
+    public bool IsCore => Listen.Count > 0;
 
     public bool HostsDirector => ConfigPath is not null;
 
-    /// <summary>Edges are never dialed, so by default they bind an ephemeral port.</summary>
-    public int EffectiveClusterPort => ClusterPort ?? (IsCore ? DefaultClusterPort : 0);
+    public int EffectiveClusterPort => ClusterPort ?? DefaultClusterPort;
 
-    /// <summary>The address a core node advertises; an edge advertises a unique name instead of a private IP.</summary>
-    public string AdvertisedHost => IsCore ? Listen!.Host : $"{Name}.edge.mesh";
+    /// <summary>The host the cluster binds: the first --listen host (a wildcard binds every address).</summary>
+    public string BindHost => Listen[0].Host;
+
+    /// <summary>The cluster address's host, which other core gateways dial.</summary>
+    public string AdvertisedHost => Advertise ?? BindHost;
+
+    public static bool IsWildcard(string host) => host is "0.0.0.0" or "::" || (IPAddress.TryParse(host, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)));
 
     public string DirectorStorePath => Path.Combine(StateDir, "director.json");
 
@@ -49,19 +65,38 @@ public sealed record NodeOptions(
     public IEnumerable<string> Problems()
     {
         if (!IsCore && Join.Count == 0)
-            yield return "--join is required for an edge gateway (no --listen): it must know the core gateways to reach";
+            yield return "--join is required for an edge gateway (no --listen): give the core gateways' link addresses (their --listen), e.g. --join core1.example:7443";
         if (!IsCore && ConfigPath is not null)
             yield return "--config needs --listen: only core gateways (cluster members) can host the director";
         if (Redis is not null && ConfigPath is null)
             yield return "--redis needs --config: only a node that may host the director keeps the director's state";
+        if (RedisPasswordFile is not null && Redis is null)
+            yield return "--redis-password-file needs --redis";
         if (Api is not null && !IsCore)
             yield return "--api needs --listen: core gateways serve the API (they are cluster members and reach the director)";
-        if (ApiTokenFile is not null && !File.Exists(ApiTokenFile))
-            yield return $"--api-token-file: file '{ApiTokenFile}' does not exist";
+        if (IsCore && IsWildcard(BindHost) && Advertise is null)
+            yield return $"--listen {Listen[0]} binds every address: add --advertise HOST, the address other core gateways dial";
+        if (Advertise is not null && !IsCore)
+            yield return "--advertise needs --listen: only core gateways are dialed";
+        if (Advertise is not null && !HostPort.TryParse($"{(Advertise.Contains(':') ? $"[{Advertise}]" : Advertise)}:1", out _, out _))
+            yield return $"--advertise: '{Advertise}' is neither an IP address nor a host name";
+        if ((ApiCert is null) != (ApiKey is null))
+            yield return "--api-cert and --api-key go together (the API's HTTPS certificate and its key)";
+        if (ApiCert is not null && Api is null)
+            yield return "--api-cert needs --api";
+        foreach (var (flag, file) in new[] { ("--api-token-file", ApiTokenFile), ("--api-read-token-file", ApiReadTokenFile), ("--redis-password-file", RedisPasswordFile), ("--api-cert", ApiCert), ("--api-key", ApiKey) })
+            if (file is not null && !File.Exists(file)) yield return $"{flag}: file '{file}' does not exist";
         if (Cert is null || Key is null || Ca is null)
             yield return "--cert, --key and --ca are required (every link is mutual TLS): make them with "
-                         + $"'mesh ca init --out ca' and 'mesh cert issue {Name} --ca ca --out certs'";
+                         + $"'mesh ca init --out ca' and 'mesh cert issue {Name}{(IsCore ? " --role core" : "")} --ca ca --out certs'";
         foreach (var (flag, file) in new[] { ("--cert", Cert), ("--key", Key), ("--ca", Ca) })
             if (file is not null && !File.Exists(file)) yield return $"{flag}: file '{file}' does not exist";
+    }
+
+    /// <summary>Warnings for flags that still work but mean less than they used to.</summary>
+    public IEnumerable<string> Deprecations()
+    {
+        if (!IsCore && ClusterPort is not null)
+            yield return "--cluster-port is ignored on an edge gateway: edges are not cluster members (they reach the director over their links)";
     }
 }

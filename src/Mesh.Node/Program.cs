@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Mesh.Config;
 using Mesh.Node;
+using Mesh.Node.Api;
 using Mesh.Transport.Security;
 
 // Socket completions run on the socket engine's thread instead of hopping to a thread-pool worker:
@@ -22,31 +23,70 @@ switch (NodeCommand.Parse(root, args, out var options, out var configToCheck, ou
 }
 
 var o = options!;
-if (o.ConfigPath is not null && CheckConfig(o.ConfigPath, quietWhenValid: true) != 0)
-    return 2;   // a first load that is invalid stops the node
+Mesh.Node.Logging.JsonLines.Node = o.Name;
+foreach (var deprecation in o.Deprecations()) Warn(deprecation);
+RouteMap? localMap = null;
+if (o.ConfigPath is not null)
+{
+    if (CheckConfig(o.ConfigPath, quietWhenValid: true) != 0) return 2;   // a first load that is invalid stops the node
+    localMap = RouteMapLoader.LoadFile(o.ConfigPath).Map!;
+    if (localMap.Gateways.GetValueOrDefault(o.Name)?.Kind != GatewayKind.Core)
+        Warn($"--config {o.ConfigPath} does not declare this gateway as a core gateway (links in [gateways.{o.Name}]): "
+             + "the cluster refuses it once the director serves such a map");
+}
 
-MeshIdentity identity;
-try { identity = MeshIdentity.Load(o.Cert!, o.Key!, o.Ca!); }
-catch (MeshIdentityException e)
+NodeParts parts;
+string? redisPassword;
+try
+{
+    MeshIdentity identity;
+    try { identity = MeshIdentity.Load(o.Cert!, o.Key!, o.Ca!); }
+    catch (MeshIdentityException e) { throw new StartupException(e.Message); }
+    if (identity.Name != o.Name) throw new StartupException($"--cert {o.Cert} is issued to '{identity.Name}', but --name is '{o.Name}'");
+    Startup.CheckRole(o, identity);
+    if (o.Api is not null)
+    {
+        ApiTokens.From(o);
+        Startup.CheckFree("--api", o.Api);
+        var loopback = System.Net.IPAddress.TryParse(o.Api.Host, out var ip) ? System.Net.IPAddress.IsLoopback(ip) : o.Api.Host == "localhost";
+        if (o.ApiCert is null && !loopback)
+            Warn($"--api {o.Api} is not a loopback address and has no --api-cert: tokens cross the network in clear; serve HTTPS with --api-cert/--api-key");
+    }
+    if (o.Metrics is not null) Startup.CheckFree("--metrics", o.Metrics);
+    redisPassword = RedisPassword(o);
+    if (o.IsCore) Startup.CheckFree("--cluster-port", new HostPort(o.BindHost, o.EffectiveClusterPort));
+    await Startup.CheckEdgeJoinAsync(o, identity);
+    var trust = new MeshTrust();
+    if (localMap is not null)   // until the first route table: who the local config declares
+        trust.Update(localMap.Gateways.Values.Select(g => (g.Name, g.Kind == GatewayKind.Core)), localMap.Settings.Revoked);
+    var fds = FileDescriptors.RaiseToHardLimit();
+    var maxFlows = fds is { } f ? FileDescriptors.MaxClientFlows(f.After) : int.MaxValue;
+    if (fds is { } limits)
+        Say($"file descriptors: limit {limits.After}{(limits.Before < limits.After ? $" (raised from {limits.Before})" : "")}; "
+            + $"client flows at most {maxFlows} at once, {FileDescriptors.Reserve(limits.After)} descriptors kept for links and the control plane");
+    parts = new NodeParts(identity, Startup.BindLinkPorts(o), trust, maxFlows);
+}
+catch (Exception e) when (e is StartupException or ApiTokenException)
 {
     Console.Error.WriteLine($"Mesh.Node: {e.Message}");
     return 2;
 }
-if (identity.Name != o.Name)
-{
-    Console.Error.WriteLine($"Mesh.Node: --cert {o.Cert} is issued to '{identity.Name}', but --name is '{o.Name}'");
-    return 2;
-}
 
-Mesh.Node.Logging.JsonLines.Node = o.Name;
 using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-Say($"Mesh {Mesh.Contracts.MeshVersion.Current}, {(o.IsCore ? "core" : "edge")} gateway, cluster address akka.ssl.tcp://mesh@{o.AdvertisedHost}:{(o.EffectiveClusterPort == 0 ? "(any free port)" : o.EffectiveClusterPort)}"
-    + (o.Join.Count > 0 ? $", joining {string.Join(", ", o.Join)}" : ", founding the cluster")
-    + (o.HostsDirector ? $", may host the director ({o.ConfigPath})" : ""));
-await MeshNode.RunAsync(o, identity, Say, stop.Token);
+Say($"Mesh {Mesh.Contracts.MeshVersion.Current}, " + (o.IsCore
+    ? $"core gateway, link ports {string.Join(", ", o.Listen)}, cluster address akka.ssl.tcp://mesh@{new HostPort(o.AdvertisedHost, o.EffectiveClusterPort)}"
+      + (o.Join.Count > 0 ? $", seeds {string.Join(", ", o.Join)}" : ", founding the cluster")
+      + (o.HostsDirector ? $", may host the director ({o.ConfigPath})" : "")
+    : $"edge gateway, reaching the director through {string.Join(", ", o.Join)}"));
+try { await MeshNode.RunAsync(o, parts, Say, stop.Token, redisPassword); }
+catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+{
+    Console.Error.WriteLine($"Mesh.Node: a port is in use: {e.Message}");
+    return 2;
+}
 Say("stopped");
 return 0;
 
@@ -62,6 +102,24 @@ void Say(string line)
     else Mesh.Node.Logging.JsonLines.Write(DateTime.UtcNow, "info", "Mesh.Node", line);
 }
 
+void Warn(string line)
+{
+    if (!o.JsonLogs) Console.Error.WriteLine($"Mesh.Node {o.Name}: warning: {line}");
+    else Mesh.Node.Logging.JsonLines.Write(DateTime.UtcNow, "warning", "Mesh.Node", line);
+}
+
+// The Redis password: never needed in argv (ps shows it); a password in --redis still works, with a warning.
+string? RedisPassword(NodeOptions options)
+{
+    if (options.Redis is null) return null;
+    if (options.Redis.Contains("password=", StringComparison.OrdinalIgnoreCase))
+        Warn("--redis holds a password: every user of this host can read it in the process list; put it in --redis-password-file FILE or MESH_REDIS_PASSWORD");
+    if (options.RedisPasswordFile is { } file)
+        return File.ReadLines(file).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0)
+               ?? throw new StartupException($"--redis-password-file {file}: the file holds no password (it is empty or blank)");
+    return Environment.GetEnvironmentVariable("MESH_REDIS_PASSWORD") is { Length: > 0 } env ? env : null;
+}
+
 static int CheckConfig(string path, bool quietWhenValid = false)
 {
     var result = RouteMapLoader.LoadFile(path);
@@ -73,7 +131,10 @@ static int CheckConfig(string path, bool quietWhenValid = false)
     }
     var map = result.Map!;
     if (!quietWhenValid)
+    {
         Console.WriteLine($"{path}: valid: mesh {map.MeshName}, {map.Gateways.Count} gateways "
             + $"({map.Gateways.Values.Count(g => g.Kind == GatewayKind.Core)} core), {map.Services.Count} services, {map.Entries.Length} entries");
+        foreach (var warning in ConfigWarnings.Of(map)) Console.WriteLine($"{path}: warning: {warning}");
+    }
     return 0;
 }

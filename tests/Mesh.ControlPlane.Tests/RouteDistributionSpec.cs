@@ -6,8 +6,8 @@ using Mesh.Contracts.Routing;
 namespace Mesh.ControlPlane.Tests;
 
 /// <summary>
-/// Three core gateways form a cluster, the director singleton starts on one of them, and every gateway,
-/// members and an edge that is not a member, receives its own route table.
+/// Three core gateways form a cluster, the director singleton starts on one of them, and every member
+/// receives its own route table (edges get theirs over links: the end-to-end and sites suites).
 /// </summary>
 public sealed class RouteDistributionSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = INFO"), IAsyncLifetime
 {
@@ -53,37 +53,19 @@ public sealed class RouteDistributionSpec() : Akka.TestKit.Xunit2.TestKit("akka.
     }
 
     [Fact]
-    public async Task An_edge_that_is_not_a_member_gets_its_table_through_cluster_client()
+    public async Task A_gateway_the_config_does_not_declare_gets_no_table_and_costs_the_director_nothing()
     {
         var (sys1, _) = _mesh.StartCore(1);
-        var (edge, gwEdge) = _mesh.StartEdge("edge1");
+        var proxy = await sys1.ActorSelection($"/user/{ActorPaths.DirectorProxyName}").ResolveOne(TimeSpan.FromSeconds(3));
+        await AwaitDirector(proxy);
 
-        await AwaitAssertAsync(async () =>
-        {
-            var t = await TestMesh.TableOf(gwEdge);
-            Assert.NotNull(t);
-            Assert.Equal("127.0.0.1:17602 db@core2", Assert.Single(t.Entries) is var e ? $"{e.Listen} {e.Service}@{e.Owner}" : "");
-            Assert.Equal(("echo", "127.0.0.1:17500"), Assert.Single(t.Owned) is var s ? (s.Name, s.Target) : default);
-        }, Formed);
-
-        Assert.DoesNotContain(Cluster.Get(sys1).State.Members, m => m.Address.Host == "edge1.edge.mesh");
-        Assert.Equal("edge1.edge.mesh", ((ExtendedActorSystem)edge).Provider.DefaultAddress.Host);
-    }
-
-    [Fact]
-    public async Task A_gateway_the_config_does_not_declare_gets_an_empty_table_marked_undeclared()
-    {
-        _mesh.StartCore(1);
-        var (_, stranger) = _mesh.StartEdge("stranger");
-
-        await AwaitAssertAsync(async () =>
-        {
-            var t = await TestMesh.TableOf(stranger);
-            Assert.NotNull(t);
-            Assert.False(t.Declared);
-            Assert.Empty(t.Entries);
-            Assert.Empty(t.Owned);
-        }, Formed);
+        var asked = await proxy.Ask<IRoutingMessage>(new GetRouteTable("stranger", 0, TimeSpan.Zero), TimeSpan.FromSeconds(5));
+        Assert.Contains("does not declare gateway 'stranger'", Assert.IsType<RouteTableUnavailable>(asked).Reason);
+        Assert.Null((await proxy.Ask<GatewayRoutes>(new GetGatewayRoutes("stranger"), TimeSpan.FromSeconds(5))).Table);
+        Assert.NotNull((await proxy.Ask<GatewayRoutes>(new GetGatewayRoutes("edge1"), TimeSpan.FromSeconds(5))).Table);
+        var view = await proxy.Ask<MeshView>(GetMeshView.Instance, TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain(view.Gateways, g => g.Name == "stranger");
+        Assert.Null(view.Gateways.Single(g => g.Name == "edge1").LastSeen);   // the API asking for edge1's table is not edge1 being heard from
     }
 
     [Fact]
@@ -91,29 +73,26 @@ public sealed class RouteDistributionSpec() : Akka.TestKit.Xunit2.TestKit("akka.
     {
         var (sys1, gw1) = _mesh.StartCore(1);
         var (sys2, gw2) = _mesh.StartCore(2);
-        var (_, gwEdge) = _mesh.StartEdge("edge1");
         var proxy2 = await sys2.ActorSelection($"/user/{ActorPaths.DirectorProxyName}").ResolveOne(TimeSpan.FromSeconds(3));
 
         var first = await AwaitDirector(proxy2);
         Assert.Equal(((ExtendedActorSystem)sys1).Provider.DefaultAddress.ToString(), first.Node);   // the oldest hosts it
-        await AwaitAssertAsync(async () => Assert.NotNull(await TestMesh.TableOf(gwEdge)), Formed);
         await AwaitAssertAsync(async () => Assert.NotNull(await TestMesh.TableOf(gw2)), Formed);
-        var edgeTable = await TestMesh.TableOf(gwEdge);
+        var before = await TestMesh.TableOf(gw2);
 
         await Cluster.Get(sys1).LeaveAsync();
 
         var second = await AwaitDirector(proxy2, node => node != first.Node);
         Assert.Equal(((ExtendedActorSystem)sys2).Provider.DefaultAddress.ToString(), second.Node);
         Assert.Equal(first.Version, second.Version);   // the same config, so the same route map
-        // The edge keeps its table; the new director's version differs (its own incarnation, ADR 0006), so
-        // the edge may fetch it again, with the same content.
-        var kept = await TestMesh.TableOf(gwEdge);
+        // core2 keeps its table; the new director's version differs (its own incarnation, ADR 0006), so
+        // it may fetch it again, with the same content.
+        var kept = await TestMesh.TableOf(gw2);
         Assert.NotNull(kept);
-        Assert.Equal(TableVersion.Revision(edgeTable!.Version), TableVersion.Revision(kept.Version));
-        Assert.Equal(edgeTable.Entries, kept.Entries);
-        Assert.Equal(edgeTable.Owned.Select(o => o.Name), kept.Owned.Select(o => o.Name));
-        Assert.Equal(edgeTable.NextHops, kept.NextHops);
-        Assert.NotNull(await TestMesh.TableOf(gw2));
+        Assert.Equal(TableVersion.Revision(before!.Version), TableVersion.Revision(kept.Version));
+        Assert.Equal(before.Entries, kept.Entries);
+        Assert.Equal(before.Owned.Select(o => o.Name), kept.Owned.Select(o => o.Name));
+        Assert.Equal(before.NextHops, kept.NextHops);
         _ = gw1;
     }
 

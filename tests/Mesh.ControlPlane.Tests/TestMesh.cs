@@ -64,23 +64,18 @@ public sealed class TestMesh : IAsyncDisposable
     public (ActorSystem System, IActorRef Gateway) StartCore(int i, bool director = true)
     {
         var seed = _seeds[i - 1];
-        var o = Options($"core{i}") with
+        var o = new NodeOptions($"core{i}")
         {
-            Join = _seeds, ClusterPort = seed.Port, Listen = new HostPort("127.0.0.1", 17440 + i),
-            ConfigPath = director ? ConfigPath : null,
+            Join = _seeds, ClusterPort = seed.Port, Listen = [new HostPort("127.0.0.1", 17440 + i)],
+            ConfigPath = director ? ConfigPath : null, StateDir = Path.Combine(_dir, $"core{i}"),
         };
         return Start(o);
     }
 
-    public (ActorSystem System, IActorRef Gateway) StartEdge(string name) => Start(Options(name) with { Join = _seeds });
-
-    private NodeOptions Options(string name) =>
-        new(name, [], null, null, null, null, null, null, null, null, Path.Combine(_dir, name));
-
     private (ActorSystem, IActorRef) Start(NodeOptions o)
     {
         var system = ActorSystem.Create("mesh", MeshHocon.For(o, tls: false));   // in-process, no certificates: remoting TLS is tested with real processes
-        var node = (system, MeshNode.Start(system, o, identity: null));   // control plane only
+        var node = (system, MeshNode.Start(system, o, parts: null));   // control plane only (edges reach it over links: tested with real processes)
         Nodes[o.Name] = node;
         return node;
     }

@@ -15,7 +15,7 @@ public sealed class AdminMesh : IAsyncLifetime
     {
         await Mesh.StartAsync(_echo.Port, downPort: FreePorts.Next(), api: true);
         await Mesh.ReadyForFlowsAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(Api) };
+        using var http = TestMesh.Http(Api);
         await http.WaitReadyAsync(TestMesh.Ready);
         // the service "down" (nothing listens at its target) is reported down by its owner's first probe
         await http.PollJsonAsync("/v1/services/down", s => s.GetProperty("health").GetString() == "down", TimeSpan.FromSeconds(30));
@@ -93,9 +93,12 @@ public sealed class AdminSpec(AdminMesh fixture) : IClassFixture<AdminMesh>
     [Fact]
     public async Task Reload_needs_the_token_and_says_which_revision_is_served()
     {
-        var anonymous = await Mesh("reload");
+        var anonymous = await MeshCli.RunAsync(["reload", "--api", Api], env: new Dictionary<string, string> { ["MESH_API_TOKEN"] = "" });
         Assert.Equal(2, anonymous.ExitCode);
-        Assert.Contains("needs the API token", anonymous.Err);
+        Assert.Contains("needs the admin token", anonymous.Err);
+        var reader = await Mesh("reload");   // with the read token
+        Assert.Equal(1, reader.ExitCode);
+        Assert.StartsWith("mesh: 403 the read token cannot change the mesh", reader.Err);
         var wrong = await Mesh("reload", "--token", "wrong");
         Assert.Equal(1, wrong.ExitCode);
         Assert.StartsWith("mesh: 401 unauthorized", wrong.Err);
@@ -159,7 +162,7 @@ public sealed class AdminSpec(AdminMesh fixture) : IClassFixture<AdminMesh>
         using (var refused = await ClientFlows.ConnectAsync(_mesh.DownEntry))
             Assert.Equal(0, await refused.ReceiveAsync(new byte[1]));
 
-        using var http = new HttpClient { BaseAddress = new Uri(Api) };
+        using var http = TestMesh.Http(Api);
         string text = "";
         using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);

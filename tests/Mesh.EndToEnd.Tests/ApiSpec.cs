@@ -16,7 +16,7 @@ public sealed class ApiSpec : IAsyncLifetime
         await _mesh.StartAsync(_echo.Port, downPort: FreePorts.Next(), api: true);
         await _mesh.Core1.WaitForLineAsync(l => l.Contains("REST API on"), TestMesh.Ready);
         await _mesh.ReadyForFlowsAsync();
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_mesh.ApiPort}") };
+        _http = TestMesh.Http($"http://127.0.0.1:{_mesh.ApiPort}");
         await _http.WaitReadyAsync(TestMesh.Ready);
     }
 
@@ -92,10 +92,14 @@ public sealed class ApiSpec : IAsyncLifetime
     [Fact]
     public async Task A_reload_needs_the_token_and_a_broken_file_is_refused_with_its_errors_while_the_last_map_stays()
     {
-        var anonymous = await Send(HttpMethod.Post, "/v1/reload");
-        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Status);
-        Assert.Equal("application/problem+json", anonymous.Type);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Post, "/v1/reload", "wrong")).Status);
+        using (var nobody = TestMesh.Http($"http://127.0.0.1:{_mesh.ApiPort}", token: null))
+        {
+            var anonymous = await nobody.SendAsync(HttpMethod.Post, "/v1/reload");
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Status);
+            Assert.Equal("application/problem+json", anonymous.Type);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Post, "/v1/reload", "wrong-token-of-the-right-size")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Post, "/v1/reload", TestMesh.ApiReadToken)).Status);
 
         var same = await Send(HttpMethod.Post, "/v1/reload", TestMesh.ApiToken);
         Assert.Equal(HttpStatusCode.OK, same.Status);

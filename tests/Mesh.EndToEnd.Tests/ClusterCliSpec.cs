@@ -14,7 +14,7 @@ public sealed class ClusterCliSpec : IAsyncLifetime
     {
         await _mesh.StartAsync(_echo.Port, downPort: FreePorts.Next(), api: true);
         await _mesh.ReadyForFlowsAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(Api) };
+        using var http = TestMesh.Http(Api);
         await http.WaitReadyAsync(TestMesh.Ready);
     }
 
@@ -64,6 +64,7 @@ public sealed class ClusterCliSpec : IAsyncLifetime
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { NodeProcess.CliDll, "events", "--follow", "--json", "--api", Api }) start.ArgumentList.Add(a);
         start.Environment["MESH_CLI_CONFIG"] = "/nonexistent/cli.toml";
+        start.Environment["MESH_API_TOKEN"] = TestMesh.ApiReadToken;
         using var follow = System.Diagnostics.Process.Start(start)!;
         try
         {

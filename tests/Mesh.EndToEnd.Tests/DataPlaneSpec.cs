@@ -67,12 +67,12 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
     /// <summary>Sends an open frame to core1 as a gateway would, for a service owned elsewhere, and returns the refusal.</summary>
     private async Task<Refuse> OpenOnCore1(string service, string destination, byte hopBudget)
     {
-        var flags = await Mesh.Certificates.FlagsFor("probe");
+        var flags = await Mesh.Certificates.FlagsFor("edge2");
         var identity = MeshIdentity.Load(flags[1], flags[3], flags[5]);
         var link = await LinkHandshake.DialAsync(identity, "core1", new IPEndPoint(IPAddress.Loopback, Mesh.Link1), TimeSpan.FromSeconds(5), default);
         await using (link)
         {
-            var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), service, destination, hopBudget, "127.0.0.1:1");
+            var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), service, destination, hopBudget, "127.0.0.1:1", "edge2");
             var result = await new LinkRegistry((_, _) => { }).ClaimFreshAsync(link, open, TimeSpan.FromSeconds(10), default);
             Assert.True(result.Status == ClaimStatus.Refused, $"{result.Status}: {result.Error}");
             return result.Refusal!;
@@ -142,11 +142,11 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
     [Fact]
     public async Task An_open_frame_for_an_unknown_service_is_refused_with_its_reason()
     {
-        var flags = await Mesh.Certificates.FlagsFor("probe");
+        var flags = await Mesh.Certificates.FlagsFor("edge2");
         var identity = MeshIdentity.Load(flags[1], flags[3], flags[5]);
         var link = await LinkHandshake.DialAsync(identity, "core2", new IPEndPoint(IPAddress.Loopback, Mesh.Link2), TimeSpan.FromSeconds(5), default);
         var registry = new LinkRegistry((_, _) => { });
-        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "nosuch", "core2", 8, "127.0.0.1:1");
+        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "nosuch", "core2", 8, "127.0.0.1:1", "edge2");
         var result = await registry.ClaimFreshAsync(link, open, TimeSpan.FromSeconds(10), default);
         Assert.Equal(ClaimStatus.Refused, result.Status);
         Assert.Equal(RefuseReason.UnknownService, result.Refusal!.Reason);
@@ -158,15 +158,16 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
     {
         var rogueDir = Path.Combine(Mesh.Certificates.Dir, "intruder");
         Assert.Equal(0, (await NodeProcess.RunCliAsync("ca", "init", "--out", Path.Combine(rogueDir, "ca"), "--mesh", "e2e")).ExitCode);
-        Assert.Equal(0, (await NodeProcess.RunCliAsync("cert", "issue", "edge9", "--ca", Path.Combine(rogueDir, "ca"), "--out", rogueDir)).ExitCode);
-        await using var intruder = NodeProcess.Start("edge9", Mesh.Dir, "--name", "edge9", "--join", Mesh.Join,
-            "--cert", Path.Combine(rogueDir, "edge9.crt"), "--key", Path.Combine(rogueDir, "edge9.key"), "--ca", Path.Combine(rogueDir, "ca", "ca.crt"));
+        Assert.Equal(0, (await NodeProcess.RunCliAsync("cert", "issue", "core9", "--role", "core", "--ca", Path.Combine(rogueDir, "ca"), "--out", rogueDir)).ExitCode);
+        await using var intruder = NodeProcess.Start("core9", Mesh.Dir, "--name", "core9", "--join", Mesh.Join,
+            "--listen", $"127.0.0.1:{FreePorts.Next()}", "--cluster-port", $"{FreePorts.Next()}",
+            "--cert", Path.Combine(rogueDir, "core9.crt"), "--key", Path.Combine(rogueDir, "core9.key"), "--ca", Path.Combine(rogueDir, "ca", "ca.crt"));
 
         // The core gateways turn it away at the TLS handshake of the cluster port, and say why.
         var refused = await Task.WhenAny(
             Mesh.Core1.WaitForLineAsync(l => l.Contains("is not from this mesh's CA"), TimeSpan.FromSeconds(30)),
             Mesh.Core2.WaitForLineAsync(l => l.Contains("is not from this mesh's CA"), TimeSpan.FromSeconds(30)));
-        Assert.Contains("edge9", await refused);
+        Assert.Contains("core9", await refused);
         Assert.DoesNotContain("route table", intruder.Output);   // it never reached the director
     }
 

@@ -38,7 +38,7 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
             service = "cache"
             """);
         await _mesh.ReadyForFlowsAsync();
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_mesh.ApiPort}") };
+        _http = TestMesh.Http($"http://127.0.0.1:{_mesh.ApiPort}");
         await _http.WaitReadyAsync(TestMesh.Ready);
     }
 

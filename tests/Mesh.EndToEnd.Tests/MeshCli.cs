@@ -14,7 +14,7 @@ public static class MeshCli
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["MESH_CLI_CONFIG"] = "/nonexistent/cli.toml";   // the machine's own CLI config must not change the test
         start.Environment.Remove("MESH_API");
-        start.Environment.Remove("MESH_API_TOKEN");
+        start.Environment["MESH_API_TOKEN"] = TestMesh.ApiReadToken;   // reads need a token; a test that writes gives the admin one
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) start.Environment[k] = v;
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -36,6 +36,7 @@ public static class MeshCli
         var start = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-qfec", $"dotnet {NodeProcess.CliDll} {args}", "/dev/null" }) start.ArgumentList.Add(a);
         start.Environment["MESH_CLI_CONFIG"] = "/nonexistent/cli.toml";
+        start.Environment["MESH_API_TOKEN"] = TestMesh.ApiReadToken;
         start.Environment["TERM"] = "xterm";
         using var p = Process.Start(start)!;
         const string prompt = "mesh> ";

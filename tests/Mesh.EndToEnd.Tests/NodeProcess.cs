@@ -56,6 +56,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id of Mesh.Node itself (for /proc readings).</summary>
+    public int Pid => _process.Id;
+
     /// <summary>Runs Mesh.Node to completion and returns its exit code and all its output.</summary>
     public static Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunDllAsync(NodeDll, args);
 
@@ -106,6 +109,18 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+
+    /// <summary>
+    /// With MESH_TEST_LOGS=DIR, every line of every process of a mesh is kept in DIR/MESH/NAME.log, to read
+    /// after a failure (.ci/run sets it and keeps the logs of a failed run).
+    /// </summary>
+    public static void KeepLogs(IEnumerable<NodeProcess> nodes, string mesh)
+    {
+        if (Environment.GetEnvironmentVariable("MESH_TEST_LOGS") is not { Length: > 0 } logs) return;
+        var dir = Path.Combine(logs, mesh);
+        Directory.CreateDirectory(dir);
+        foreach (var n in nodes) File.AppendAllText(Path.Combine(dir, $"{n.Name.Replace('@', '-')}.log"), n.Output + "\n");
+    }
 
     public async ValueTask DisposeAsync()
     {

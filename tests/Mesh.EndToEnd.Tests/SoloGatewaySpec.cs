@@ -66,7 +66,7 @@ public sealed class SoloGatewaySpec : IAsyncLifetime
             Assert.True(DateTimeOffset.TryParse(json.GetProperty("time").GetString(), out _));
             Assert.NotEmpty(json.GetProperty("message").GetString()!);
         });
-        Assert.Contains(lines, l => l.Contains("\"source\":\"Mesh.Node\"") && l.Contains("core gateway, cluster address"));
+        Assert.Contains(lines, l => l.Contains("\"source\":\"Mesh.Node\"") && l.Contains("core gateway, link ports"));
         Assert.Contains(lines, l => l.Contains("director: route map v1"));
         Assert.DoesNotContain(lines.Skip(before), l => l.Contains("flow to echo"));
     }

@@ -28,6 +28,9 @@ public sealed class SteadyFlow : IDisposable
 
     public bool Intact => _intact;
 
+    /// <summary>Completes when the echo stops coming: the far side closed or reset the flow (the value: reset).</summary>
+    public Task<bool> Ended => _receiving.ContinueWith(t => t.IsFaulted, TaskScheduler.Default);
+
     private async Task SendAsync()
     {
         var random = new Random(Seed);

@@ -21,8 +21,10 @@ public sealed class TestMesh : IAsyncDisposable
     public NodeProcess Core2 { get; private set; } = null!;
     public NodeProcess Edge1 { get; private set; } = null!;
     public NodeProcess Edge2 { get; private set; } = null!;
-    /// <summary>The --join value: the core gateways' cluster addresses.</summary>
+    /// <summary>The core gateways' --join value: their cluster addresses.</summary>
     public string Join { get; private set; } = "";
+    /// <summary>An edge's --join value: the core gateways' link addresses.</summary>
+    public string EdgeJoin => $"127.0.0.1:{Link1},127.0.0.1:{Link2}";
     public string Dir => _dir;
     public string ConfigPath => Path.Combine(_dir, "mesh.toml");
     public int Link1 { get; } = FreePorts.Next();
@@ -38,7 +40,16 @@ public sealed class TestMesh : IAsyncDisposable
 
     /// <summary>core1's REST API (with <c>api: true</c>), and the token its writes need.</summary>
     public int ApiPort { get; } = FreePorts.Next();
-    public const string ApiToken = "s3cret-for-tests";
+    /// <summary>core1's admin token (reads and writes) and read token (reads only).</summary>
+    public const string ApiToken = "s3cret-for-tests", ApiReadToken = "read-only-for-tests";
+
+    /// <summary>A client of a gateway's API that sends <paramref name="token"/> (default: the read token) with every request.</summary>
+    public static HttpClient Http(string baseAddress, string? token = ApiReadToken)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(baseAddress) };
+        if (token is not null) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
 
     /// <param name="redis">a StackExchange.Redis configuration: the director keeps its state there (--redis)</param>
     /// <param name="api">core1 serves the REST API on <see cref="ApiPort"/> (--api, --api-token-file)</param>
@@ -97,11 +108,13 @@ public sealed class TestMesh : IAsyncDisposable
         string[] store = redis is null ? [] : ["--redis", redis];
         var tokenFile = Path.Combine(_dir, "api.token");
         await File.WriteAllTextAsync(tokenFile, ApiToken + "\n");
-        string[] rest = api ? ["--api", $"127.0.0.1:{ApiPort}", "--api-token-file", tokenFile] : [];
+        var readTokenFile = Path.Combine(_dir, "api-read.token");
+        await File.WriteAllTextAsync(readTokenFile, ApiReadToken + "\n");
+        string[] rest = api ? ["--api", $"127.0.0.1:{ApiPort}", "--api-token-file", tokenFile, "--api-read-token-file", readTokenFile] : [];
         Core1 = await Start("core1", ["--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config, .. store, .. rest]);
         Core2 = await Start("core2", ["--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config, .. store]);
-        Edge1 = await Start("edge1", "--join", join);
-        Edge2 = await Start("edge2", "--join", join);
+        Edge1 = await Start("edge1", "--join", EdgeJoin);
+        Edge2 = await Start("edge2", "--join", EdgeJoin);
     }
 
     /// <summary>Waits until flows can start: the entries listen and the links are warm.</summary>
@@ -133,16 +146,37 @@ public sealed class TestMesh : IAsyncDisposable
     public string Warnings() => string.Join("\n", _nodes.SelectMany(n => n.Output.Split('\n')
         .Where(l => l.Contains("WARNING") || l.Contains("ERROR")).Select(l => $"{n.Name}: {l}")));
 
+    private readonly Dictionary<string, string[]> _args = [];
+
     private async Task<NodeProcess> Start(string name, params string[] args)
     {
+        _args[name] = args;
         var node = NodeProcess.Start(name, _dir, ["--name", name, .. args, .. await Certificates.FlagsFor(name)]);
         _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Kills a gateway outright (no shutdown: as a crash or a power cut would).</summary>
+    public async Task KillAsync(NodeProcess node) => await node.DisposeAsync();
+
+    /// <summary>Starts a gateway again with its original command line (after <see cref="KillAsync"/>).</summary>
+    public async Task<NodeProcess> RestartAsync(string name)
+    {
+        var node = await Start(name, _args[name]);
+        switch (name)
+        {
+            case "core1": Core1 = node; break;
+            case "core2": Core2 = node; break;
+            case "edge1": Edge1 = node; break;
+            case "edge2": Edge2 = node; break;
+        }
         return node;
     }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var n in _nodes) await n.DisposeAsync();
+        NodeProcess.KeepLogs(_nodes, Path.GetFileName(_dir));
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }

@@ -30,7 +30,7 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
     public async Task DisposeAsync() => await _echo.DisposeAsync();
 
     private IActorRef Gateway() => Sys.ActorOf(GatewayActor.Props(
-        GatewaySettings.Core("gw") with { DataPlane = new DataPlaneSettings(TestGateway.Identity("gw"), LinkListen: null) }, new Silent()));
+        GatewaySettings.Core("gw") with { DataPlane = new DataPlaneSettings(TestGateway.Identity("gw"), LinkServers: []) }, new Silent()));
 
     private RouteTable Table(long version, params (int Port, string Service)[] entries) => new(version, "test", "gw", true,
         entries.Select(e => new ListenEntry($"127.0.0.1:{e.Port}", e.Service, e.Service == "remote" ? "other" : "gw")).ToArray(),
@@ -74,7 +74,7 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
     }
 
     [Fact]
-    public async Task A_flow_to_a_peer_that_cannot_be_reached_closes_the_client_and_says_why()
+    public async Task A_flow_to_a_peer_that_cannot_be_reached_resets_the_client_and_says_why()
     {
         var port = FreePorts.Next();
         var closed = CreateTestProbe();
@@ -84,11 +84,11 @@ public sealed class GatewayDataPlaneSpec() : Akka.TestKit.Xunit2.TestKit("akka.l
 
         Socket? s = null;
         await AwaitAssertAsync(async () => s = await TestGateway.Connect(port), TimeSpan.FromSeconds(10));
-        var n = await s!.ReceiveAsync(new byte[8].AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(0, n);   // closed, not left hanging
+        var reset = await Assert.ThrowsAsync<SocketException>(() => s!.ReceiveAsync(new byte[8].AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);   // reset at once: never a clean end, never left hanging
         var ended = await closed.ExpectMsgAsync<TunnelClosed>(TimeSpan.FromSeconds(10));
         Assert.Contains("no link to other", ended.Outcome.Detail);
-        s.Dispose();
+        s!.Dispose();
     }
 
     [Theory]

@@ -27,7 +27,7 @@ public sealed class GatewayHealthSpec() : Akka.TestKit.Xunit2.TestKit("akka.logl
     }
 
     private IActorRef Gateway() => Sys.ActorOf(GatewayActor.Props(
-        GatewaySettings.Core("gw") with { DataPlane = new DataPlaneSettings(TestGateway.Identity("gw"), LinkListen: null) }, new ToTestActor(TestActor)));
+        GatewaySettings.Core("gw") with { DataPlane = new DataPlaneSettings(TestGateway.Identity("gw"), LinkServers: []) }, new ToTestActor(TestActor)));
 
     private static RouteTable Table(int entry, int redisPort, params DownService[] down) => new(1, "test", "gw", true,
         [new ListenEntry($"127.0.0.1:{entry}", "cache", "gw"), new ListenEntry($"127.0.0.1:{entry + 1}", "remote", "other")],

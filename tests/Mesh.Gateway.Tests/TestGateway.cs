@@ -11,7 +11,7 @@ internal static class TestGateway
     public static MeshIdentity Identity(string name)
     {
         var (ca, caKey) = MeshPki.CreateCa("test", TimeSpan.FromDays(1));
-        var (cert, key) = MeshPki.Issue(name, ca, caKey, TimeSpan.FromDays(1));
+        var (cert, key) = MeshPki.Issue(name, GatewayRole.Core, ca, caKey, TimeSpan.FromDays(1));
         return MeshIdentity.FromCertificate(cert.CopyWithPrivateKey(key), ca);
     }
 

@@ -10,11 +10,12 @@ public sealed class FrameCodecSpec
         .Where(s => !s.Any(char.IsSurrogate));   // lone surrogates are not encodable UTF-8
 
     private static readonly Gen<Frame> AnyFrame = Gen.OneOf<Frame>(
-        Gen.Select(Gen.Byte, Name, (v, n) => (Frame)new Hello(v, n)),
+        Gen.Select(Gen.Byte, Name, Gen.Enum<LinkPurpose>(), (v, n, p) => (Frame)new Hello(v, n, v >= 2 ? p : LinkPurpose.Pool)),
+        Gen.Select(Gen.Byte, AnyText, (r, m) => (Frame)new HelloRefused(r, m)),
         Gen.Select(Gen.Byte, Name, (v, n) => (Frame)new HelloAck(v, n)),
         Gen.ULong.Select(n => (Frame)new Ping(n)),
         Gen.ULong.Select(n => (Frame)new Pong(n)),
-        Gen.Select(Gen.Guid, Name, Name, Gen.Byte, AnyText, (id, s, d, hops, client) => (Frame)new Open(FrameCodec.OpenVersion, id, s, d, hops, client)),
+        Gen.Select(Gen.Guid, Name, Name, Gen.Byte, AnyText, Name, (id, s, d, hops, client, origin) => (Frame)new Open(FrameCodec.OpenVersion, id, s, d, hops, client, origin)),
         Gen.Guid.Select(id => (Frame)new Accept(id)),
         Gen.Select(Gen.Guid, Gen.Enum<RefuseReason>(), AnyText, (id, r, m) => (Frame)new Refuse(id, r, m)));
 
@@ -87,9 +88,23 @@ public sealed class FrameCodecSpec
     public void An_open_frame_of_an_unknown_version_is_refused_by_name()
     {
         var buffer = new byte[FrameCodec.MaxFrame];
-        var n = FrameCodec.Encode(new Open(9, Guid.NewGuid(), "s", "d", 4, "c"), buffer);
+        var n = FrameCodec.Encode(new Open(9, Guid.NewGuid(), "s", "d", 4, "c", "o"), buffer);
         var e = Assert.Throws<ProtocolException>(() => FrameCodec.Decode(FrameType.Open, buffer.AsSpan(FrameCodec.HeaderSize, n - FrameCodec.HeaderSize)));
         Assert.Contains("open frame version 9 is not supported", e.Message);
+    }
+
+    [Fact]
+    public void A_refusal_text_is_cut_by_utf8_bytes_never_inside_a_character_and_never_throws()
+    {
+        var message = new string('é', 300);   // 600 UTF-8 bytes; a cut by characters overran the frame's string limit
+        var buffer = new byte[FrameCodec.MaxFrame];
+        var n = FrameCodec.Encode(new Refuse(Guid.NewGuid(), RefuseReason.NotAllowed, message), buffer);
+        var decoded = (Refuse)FrameCodec.Decode(FrameType.Refuse, buffer.AsSpan(FrameCodec.HeaderSize, n - FrameCodec.HeaderSize));
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(decoded.Message) <= FrameCodec.MaxMessageBytes);
+        Assert.StartsWith("ééé", decoded.Message);
+        Assert.EndsWith("...", decoded.Message);
+        Gen.String[Gen.Char, 0, 400].Where(s => !s.Any(char.IsSurrogate)).Sample(s =>
+            System.Text.Encoding.UTF8.GetByteCount(FrameCodec.Shorten(s)) <= FrameCodec.MaxMessageBytes);
     }
 
     [Fact]

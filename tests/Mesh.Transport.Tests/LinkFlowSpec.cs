@@ -42,7 +42,7 @@ public sealed class LinkFlowSpec : IAsyncLifetime
 
     private async Task<Flow> StartFlow(TimeSpan? entryIdleTimeout = null)
     {
-        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555");
+        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555", "site-a");
         var claim = _registryA.Pool("site-b").ClaimAsync(open, Wait, Wait, default);
         var (atB, _) = await _peerFlowsAtB.Reader.ReadAsync().AsTask().WaitAsync(Wait);
         await atB.WriteAsync(new Accept(open.FlowId));

@@ -40,7 +40,7 @@ public sealed class LinkSpec : IAsyncLifetime
     private Task<LinkConnection> Dial(MeshIdentity who, string peer = "site-b") =>
         LinkHandshake.DialAsync(who, peer, _server.LocalEndPoint, TimeSpan.FromSeconds(5), default);
 
-    private static Open OpenFor(string service) => new(FrameCodec.OpenVersion, Guid.NewGuid(), service, "site-b", 8, "127.0.0.1:5555");
+    private static Open OpenFor(string service) => new(FrameCodec.OpenVersion, Guid.NewGuid(), service, "site-b", 8, "127.0.0.1:5555", "site-a");
 
     private async Task AwaitIdleAtB(int count)
     {

@@ -18,9 +18,9 @@ public sealed class TestPki
     public X509Certificate2 Ca => _ca;
 
     /// <summary>An identity named <paramref name="name"/>, issued by this CA, trusting <paramref name="trust"/> (default: this CA).</summary>
-    public MeshIdentity Identity(string name, TestPki? trust = null)
+    public MeshIdentity Identity(string name, TestPki? trust = null, GatewayRole role = GatewayRole.Edge)
     {
-        var (cert, key) = MeshPki.Issue(name, _ca, _caKey, TimeSpan.FromDays(1));
+        var (cert, key) = MeshPki.Issue(name, role, _ca, _caKey, TimeSpan.FromDays(1));
         return MeshIdentity.FromCertificate(cert.CopyWithPrivateKey(key), (trust ?? this)._ca);
     }
 }

@@ -8,7 +8,8 @@ public static class AdminOptions
 {
     public static readonly Option<string?> Api = new("--api")
     {
-        Description = $"A core gateway's REST API (default: MESH_API, then api in the CLI config file, then {ApiConnection.DefaultApi})",
+        Description = "Core gateways' REST APIs, comma-separated: the first that answers is used "
+                      + $"(default: MESH_API, then api in the CLI config file, then {ApiConnection.DefaultApi})",
         HelpName = "URL",
         Recursive = true,
     };
@@ -16,6 +17,12 @@ public static class AdminOptions
     {
         Description = "The API token for commands that change the mesh (default: MESH_API_TOKEN, then token_file in the CLI config file)",
         HelpName = "TOKEN",
+        Recursive = true,
+    };
+    public static readonly Option<string?> Ca = new("--ca")
+    {
+        Description = "The CA certificate (PEM) that signed the API's HTTPS certificate (default: MESH_CA, then ca in the CLI config file)",
+        HelpName = "FILE",
         Recursive = true,
     };
     public static readonly Option<bool> Json = new("--json") { Description = "Print JSON (for scripts) instead of tables", Recursive = true };
@@ -27,7 +34,7 @@ public static class AdminOptions
     {
         try
         {
-            using var client = new ApiClient(ApiConnection.Resolve(r.GetValue(Api), r.GetValue(Token)));
+            using var client = new ApiClient(ApiConnection.Resolve(r.GetValue(Api), r.GetValue(Token), r.GetValue(Ca)));
             return await body(client, r.GetValue(Json));
         }
         catch (AdminError e)

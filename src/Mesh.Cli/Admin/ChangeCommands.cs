@@ -63,13 +63,51 @@ public static class ChangeCommands
         {
             var path = r.GetValue(file)!;
             var result = RouteMapLoader.LoadFile(path);
+            var warnings = result.Map is { } valid ? ConfigWarnings.Of(valid).ToArray() : [];
             if (r.GetValue(AdminOptions.Json))
-                AdminOptions.PrintJson(new { file = path, valid = result.IsValid, errors = result.Errors.Select(e => e.ToString()).ToArray() });
+                AdminOptions.PrintJson(new { file = path, valid = result.IsValid, errors = result.Errors.Select(e => e.ToString()).ToArray(), warnings });
             else if (result.Map is { } map)
+            {
                 Console.WriteLine($"{path}: valid: mesh {map.MeshName}, {map.Gateways.Count} gateways, {map.Services.Count} services, {map.Entries.Length} entries");
+                foreach (var w in warnings) Console.WriteLine($"{path}: warning: {w}");
+            }
             else foreach (var e in result.Errors) Console.Error.WriteLine(e);
             return result.IsValid ? ExitCodes.Ok : ExitCodes.Failed;
         });
-        return new Command("config", "The mesh config file") { check };
+        var pushed = new Argument<string>("FILE") { Description = "The mesh config file to apply (TOML)" };
+        var push = new Command("push", "Apply a config file from here: the director validates it (every error, the served revision stays), "
+                                       + "stores it as the next revision and publishes it") { pushed };
+        push.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
+        {
+            var path = r.GetValue(pushed)!;
+            string text;
+            try { text = await File.ReadAllTextAsync(path, ct); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AdminError($"cannot read {path}: {e.Message}", ExitCodes.Usage); }
+            var local = RouteMapLoader.Load(text, path);
+            if (!local.IsValid)
+            {   // the same checks the director makes: say them here, with this file's name
+                foreach (var e in local.Errors) Console.Error.WriteLine(e);
+                return ExitCodes.Failed;
+            }
+            var body = await api.PutTextAsync("/v1/config", text, ct);
+            if (json) AdminOptions.PrintJson(body);
+            else Console.WriteLine($"route map v{body.Str("revision")} is served (director {body.Str("director")}), applied from {body.Str("appliedFrom")}");
+            return ExitCodes.Ok;
+        }));
+        var show = new Command("show", "The config the director serves: revision, where it came from, whether its own file differs");
+        show.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
+        {
+            var body = await api.GetAsync("/v1/config", ct);
+            if (json) AdminOptions.PrintJson(body);
+            else
+            {
+                Console.WriteLine($"revision  v{body.Str("revision")} (director {body.Str("director")})");
+                Console.WriteLine($"from      {body.Str("appliedFrom")}{(body.TryGetProperty("appliedAt", out var at) && at.ValueKind == System.Text.Json.JsonValueKind.String ? $" at {at.GetString()}" : "")}");
+                if (body.Bool("fileDiffers")) Console.WriteLine($"note      the director's file {body.Str("source")} differs from it (applied when it changes, or pushed)");
+                foreach (var e in body.Items("errors")) Console.WriteLine($"refused   {e.GetString()}");
+            }
+            return ExitCodes.Ok;
+        }));
+        return new Command("config", "The mesh config: check a file here, push one to the director, show what is served") { check, push, show };
     }
 }

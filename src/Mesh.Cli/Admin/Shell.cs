@@ -60,7 +60,7 @@ public static class Shell
     {
         try
         {
-            using var api = new ApiClient(ApiConnection.Resolve(r.GetValue(AdminOptions.Api), r.GetValue(AdminOptions.Token)));
+            using var api = new ApiClient(ApiConnection.Resolve(r.GetValue(AdminOptions.Api), r.GetValue(AdminOptions.Token), r.GetValue(AdminOptions.Ca)));
             return (await api.GetAsync("/v1/gateways", ct)).Items().Select(g => g.Str("name")).ToArray();
         }
         catch (AdminError) { return []; }   // no completion of names while the API is away; the command will say why

@@ -20,6 +20,12 @@ public static class MeshMeter
     public static readonly Counter<long> Bytes = Meter.CreateCounter<long>("mesh.bytes", unit: "By", description: "Bytes carried through this gateway's entries");
     public static readonly Histogram<double> FlowDuration = Meter.CreateHistogram<double>("mesh.flow.duration", unit: "s", description: "How long flows at entries lasted");
     public static readonly Counter<long> DialFailures = Meter.CreateCounter<long>("mesh.link.dial.failures", description: "Failed dials of link connections, by peer");
+    /// <summary>Link connections that failed their handshake, by reason (tls, silent, not_declared, revoked, busy, ...).</summary>
+    public static readonly Counter<long> HandshakeFailures = Meter.CreateCounter<long>("mesh.link.handshake.failures", description: "Link connections refused or failed during the handshake, by reason");
+    /// <summary>Flows a service's owner refused because their origin may not reach it, by service and origin.</summary>
+    public static readonly Counter<long> FlowsDenied = Meter.CreateCounter<long>("mesh.flows.denied", description: "Flows refused by the owner: the origin gateway may not reach the service");
+    /// <summary>Clients an entry closed at once, by entry and reason (not_allowed, max_connections, gateway_full).</summary>
+    public static readonly Counter<long> EntryRefusals = Meter.CreateCounter<long>("mesh.entry.refusals", description: "Client connections an entry closed at once, by entry and reason");
     public static readonly Counter<long> Reloads = Meter.CreateCounter<long>("mesh.reloads", description: "Config loads by the director on this node, by result (applied, failed)");
     public static readonly Counter<long> DirectorStarts = Meter.CreateCounter<long>("mesh.director.starts", description: "Times the director started on this node (a failover moves it)");
 }

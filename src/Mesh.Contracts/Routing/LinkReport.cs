@@ -7,6 +7,7 @@ public sealed record LinkStatus(string Peer, bool Up, double? RttMs)
     /// A path's cost per link: the round trip in 5 ms steps, at least 1. Steps keep jitter from changing
     /// paths (every link on one LAN costs 1) while a link across a continent costs what it takes.
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int Cost => RttMs is { } rtt ? Math.Max(1, (int)Math.Ceiling(rtt / 5)) : 1;
 }
 

@@ -15,3 +15,13 @@ public sealed record RouteTableUnavailable(string Reason) : IRoutingMessage;
 
 /// <summary>Published on <see cref="Topics.Routes"/> when the route map changes; core gateways then fetch.</summary>
 public sealed record RouteMapChanged(long Version) : IRoutingMessage;
+
+/// <summary>
+/// The API asks for a gateway's table (GET /v1/routes/NAME): answered with <see cref="GatewayRoutes"/>; an
+/// undeclared name costs nothing (no table is built or kept, nothing is logged) and a gateway that asks
+/// on its own is not "heard from" by this.
+/// </summary>
+public sealed record GetGatewayRoutes(string Gateway) : IRoutingMessage;
+
+/// <param name="Table">null when the config does not declare the gateway</param>
+public sealed record GatewayRoutes(RouteTable? Table) : IRoutingMessage;

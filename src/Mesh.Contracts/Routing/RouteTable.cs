@@ -10,7 +10,21 @@ public sealed record GatewayInfo(string Name, bool IsCore, IReadOnlyList<string>
 public sealed record ServiceInfo(string Name, string Owner);
 
 /// <summary>An address this gateway listens on, and the service whose flows it carries.</summary>
-public sealed record ListenEntry(string Listen, string Service, string Owner);
+public sealed record ListenEntry(string Listen, string Service, string Owner)
+{
+    /// <summary>Client networks admitted (CIDR); empty: everyone.</summary>
+    public IReadOnlyList<string> Allow { get; init; } = [];
+    /// <summary>Clients served at once; more are refused at once.</summary>
+    public int MaxConnections { get; init; } = 1024;
+
+    /// <summary>Same address, service and limits (records would compare the allow lists by reference).</summary>
+    public bool SameAs(ListenEntry other) => Equals(other);
+
+    public bool Equals(ListenEntry? other) => other is not null && Listen == other.Listen && Service == other.Service && Owner == other.Owner
+        && MaxConnections == other.MaxConnections && Allow.SequenceEqual(other.Allow);
+
+    public override int GetHashCode() => HashCode.Combine(Listen, Service, Owner, MaxConnections);
+}
 
 /// <summary>How the owner checks a service (kind: none, tcp, redis, http, mysql).</summary>
 /// <param name="PasswordEnv">redis: the owner's environment variable holding the AUTH password (the password itself never travels)</param>
@@ -21,6 +35,12 @@ public sealed record OwnedService(string Name, string Target, CheckSpec Check);
 
 /// <summary>A service its owner reports down, and why (the owner's last failed probe).</summary>
 public sealed record DownService(string Name, string Reason);
+
+/// <summary>
+/// Who may open flows to a service this gateway owns: the gateways listed (the service's <c>allow</c>, or by
+/// default the gateways with an entry for it). The owner refuses every other origin with NotAllowed.
+/// </summary>
+public sealed record ServiceAccess(string Service, IReadOnlyList<string> Allow);
 
 /// <summary>To reach <paramref name="Destination"/>, open the flow on a link to <paramref name="Via"/> (itself, when direct).</summary>
 public sealed record NextHop(string Destination, string Via);
@@ -46,10 +66,19 @@ public sealed record RouteTable(
     IReadOnlyList<NextHop> NextHops,
     IReadOnlyList<DownService>? DownServices = null) : IRoutingMessage
 {
+    /// <summary>Fingerprints of revoked certificates ([mesh] revoked): refused on links and in the cluster.</summary>
+    public IReadOnlyList<string> Revoked { get; init; } = [];
+
+    /// <summary>For each service this gateway owns, who may open flows to it.</summary>
+    public IReadOnlyList<ServiceAccess> Access { get; init; } = [];
+
+    /// <summary>The gateways allowed to reach <paramref name="service"/> (owned here), or null if it is not owned here.</summary>
+    public IReadOnlyList<string>? AllowedOrigins(string service) => Access.FirstOrDefault(a => a.Service == service)?.Allow;
 
     /// <summary>The gateway to open a flow towards <paramref name="destination"/> on, or null if there is no path.</summary>
     public string? Via(string destination) => NextHops.FirstOrDefault(h => h.Destination == destination)?.Via;
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Summary =>
         $"route table {TableVersion.Text(Version)}: listening on {Count(Entries.Count, "entry", "entries")}, owning {Count(Owned.Count, "service", "services")}";
 

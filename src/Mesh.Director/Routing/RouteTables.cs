@@ -14,7 +14,10 @@ public static class RouteTables
             .ToArray();
         var services = map.Services.Values.Select(s => new ServiceInfo(s.Name, s.Gateway)).ToArray();
         var entries = map.EntriesOn(gateway)
-            .Select(e => new ListenEntry(e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway))
+            .Select(e => new ListenEntry(e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway)
+            {
+                Allow = map.AllowedClients(e).Select(n => n.ToString()).ToArray(), MaxConnections = e.MaxConnections,
+            })
             .ToArray();
         var owned = map.ServicesOwnedBy(gateway)
             .Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check)))
@@ -22,7 +25,11 @@ public static class RouteTables
         var flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
         var hops = Paths.NextHops(gateway, links ?? Paths.Declared(Members(map)))
             .Select(h => new NextHop(h.Key, h.Value)).ToArray();
-        return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services, flows, hops);
+        var access = map.ServicesOwnedBy(gateway).Select(s => new ServiceAccess(s.Name, map.AllowedOrigins(s))).ToArray();
+        return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services, flows, hops)
+        {
+            Revoked = map.Settings.Revoked, Access = access,
+        };
     }
 
     /// <summary>Every gateway the config declares, and whether it is a core gateway.</summary>

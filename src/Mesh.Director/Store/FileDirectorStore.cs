@@ -50,12 +50,20 @@ public sealed class FileDirectorStore(string path) : IDirectorStore
         finally { _gate.Release(); }
     }
 
-    /// <summary>Write to a temp file, then rename: a crash mid-write leaves the previous file.</summary>
+    /// <summary>
+    /// Write to a temp file, then rename: a crash mid-write leaves the previous file. Owner-only (0600) from
+    /// the first byte, in an owner-only directory: the state holds the whole config (targets, networks).
+    /// </summary>
     private static async Task ReplaceAsync(string path, byte[] content, CancellationToken ct)
     {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
+        else Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var temp = path + ".tmp";
-        await File.WriteAllBytesAsync(temp, content, ct);
+        File.Delete(temp);   // a leftover (or a planted link) is replaced, never written through
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var file = new FileStream(temp, options)) await file.WriteAsync(content, ct);
         File.Move(temp, path, overwrite: true);
     }
 }

@@ -10,11 +10,11 @@ namespace Mesh.Director.Store;
 /// </summary>
 public sealed class RedisDirectorStore : IDirectorStore, IAsyncDisposable
 {
-    // KEYS[1] = the state hash; ARGV = revision, config hash, config text, saved at. 1 = saved, 0 = refused.
+    // KEYS[1] = the state hash; ARGV = revision, config hash, config text, saved at, source. 1 = saved, 0 = refused.
     private const string SaveIfNotOlder = """
         local stored = redis.call('HGET', KEYS[1], 'revision')
         if stored and tonumber(stored) > tonumber(ARGV[1]) then return 0 end
-        redis.call('HSET', KEYS[1], 'revision', ARGV[1], 'hash', ARGV[2], 'config', ARGV[3], 'savedAt', ARGV[4])
+        redis.call('HSET', KEYS[1], 'revision', ARGV[1], 'hash', ARGV[2], 'config', ARGV[3], 'savedAt', ARGV[4], 'source', ARGV[5])
         return 1
         """;
 
@@ -37,9 +37,11 @@ public sealed class RedisDirectorStore : IDirectorStore, IAsyncDisposable
     /// fails because Redis is down: the connection keeps retrying in the background, and until it is back
     /// each call fails with a clear error (the director serves from memory meanwhile).
     /// </summary>
-    public static async Task<RedisDirectorStore> ConnectAsync(string configuration, string mesh)
+    /// <param name="password">from --redis-password-file or MESH_REDIS_PASSWORD (a password= in the string still works)</param>
+    public static async Task<RedisDirectorStore> ConnectAsync(string configuration, string mesh, string? password = null)
     {
         var options = ConfigurationOptions.Parse(configuration);
+        if (password is not null) options.Password = password;
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 3000;
         options.AsyncTimeout = 3000;
@@ -47,19 +49,24 @@ public sealed class RedisDirectorStore : IDirectorStore, IAsyncDisposable
         return new RedisDirectorStore(await ConnectionMultiplexer.ConnectAsync(options), mesh);
     }
 
+    /// <summary>Where the state is, for a log line: host and key, never the password.</summary>
     public string Describe => $"redis {_redis.Configuration.Split(',')[0]} key {_state}";
 
     public async Task<DirectorState?> LoadAsync(CancellationToken ct)
     {
         var fields = (await Db.HashGetAllAsync(_state).WaitAsync(ct)).ToDictionary(e => e.Name.ToString(), e => e.Value);
         if (!fields.TryGetValue("revision", out var revision)) return null;
-        return new DirectorState((long)revision, fields["hash"]!, fields["config"]!, DateTimeOffset.Parse(fields["savedAt"]!));
+        // Read defensively: whoever can write to Redis must not crash the director (it checks the values, ADR 0009).
+        if (!revision.TryParse(out long r) || !fields.TryGetValue("hash", out var hash) || !fields.TryGetValue("config", out var config))
+            throw new IOException($"the key {_state} in Redis does not hold a director state (revision '{Mesh.Contracts.Logging.LogText.Safe(revision.ToString(), 40)}')");
+        var savedAt = fields.TryGetValue("savedAt", out var at) && DateTimeOffset.TryParse(at.ToString(), out var t) ? t : DateTimeOffset.MinValue;
+        return new DirectorState(r, hash!, config!, savedAt) { Source = fields.TryGetValue("source", out var source) ? source.ToString() : "" };
     }
 
     public async Task<bool> SaveAsync(DirectorState state, CancellationToken ct)
     {
         var saved = await Db.ScriptEvaluateAsync(SaveIfNotOlder, [_state],
-            [state.Revision, state.ConfigHash, state.ConfigText, state.SavedAt.ToString("O")]).WaitAsync(ct);
+            [state.Revision, state.ConfigHash, state.ConfigText, state.SavedAt.ToString("O"), state.Source]).WaitAsync(ct);
         return (int)saved == 1;
     }
 

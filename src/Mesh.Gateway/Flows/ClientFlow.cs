@@ -23,7 +23,7 @@ public static class ClientFlow
         var outcome = service.Owner == ctx.Self
             ? await ToLocalServiceAsync(clientStream, table, service.Name, ct)
             : await ToOwnerAsync(clientStream, client, table, service, ctx, ct);
-        if (outcome.Broken) SocketTuning.ResetOnClose(client);
+        if (outcome.Broken) SocketTuning.Reset(client);
         return outcome;
     }
 
@@ -47,7 +47,7 @@ public static class ClientFlow
         var next = Detour.Pick(table, planned, ctx);
 
         var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), service.Name, owner.Name, FlowContext.DefaultHopBudget,
-            client.RemoteEndPoint?.ToString() ?? "?");
+            client.RemoteEndPoint?.ToString() ?? "?", Origin: ctx.Self);
         var (link, result) = await ClaimTowardsAsync(next, open, table, ctx, ct);
         if (link is null) return FlowOutcome.Failed($"no link to {next.Name}: {result.Error}");
         if (result.Status == ClaimStatus.Refused)
@@ -85,7 +85,7 @@ public static class ClientFlow
         {
             try
             {
-                var link = await LinkHandshake.DialAsync(ctx.Identity, owner.Name, Endpoints.Parse(address), FlowContext.LinkDialTimeout, ct);
+                var link = await LinkHandshake.DialAsync(ctx.Identity, owner.Name, Endpoints.Parse(address), FlowContext.LinkDialTimeout, ct, ctx.Trust);
                 var result = await ctx.Links.ClaimFreshAsync(link, open, answerTimeout, ct);
                 if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused) return (link, result);
                 await link.DisposeAsync();

@@ -15,9 +15,15 @@ public sealed class RouteView
     public void Update(RouteTable table) => _current = table;
 }
 
-/// <summary>What every flow of this gateway shares: who we are, our links, and the routes in force.</summary>
+/// <summary>What every flow of this gateway shares: who we are, our links, the routes in force, and who is admitted.</summary>
 public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistry Links, RouteView Routes)
 {
+    /// <summary>Who may hold links to this gateway, and whose word about a flow's origin counts (from the route tables).</summary>
+    public MeshTrust Trust { get; init; } = new();
+
+    /// <summary>Client flows this gateway serves at once across all its entries (file descriptors kept in reserve for its own work).</summary>
+    public ClientSlots ClientSlots { get; init; } = new(int.MaxValue);
+
     /// <summary>Services down now: entries refuse their new flows at once.</summary>
     public ServiceHealthView Health { get; } = new();
 
@@ -30,6 +36,27 @@ public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistr
     /// <summary>A flow is done with its link: pooled again if it ended cleanly, else closed (see LinkRegistry).</summary>
     public Task ReleaseLinkAsync(LinkConnection link, bool reusable) =>
         Links.ReleaseAsync(link, reusable, maxDialedIdle: 2 * (Routes.Current?.Flows.PoolSize ?? MeshSettings.Default.PoolSize));
+}
+
+/// <summary>
+/// The gateway-wide cap on client flows: each takes a slot while it runs (two file descriptors: the client's
+/// and the link's or the service's), so that a flood on one entry cannot take the descriptors the links, the
+/// director, its store and the API need.
+/// </summary>
+public sealed class ClientSlots(int capacity)
+{
+    private int _used;
+    public int Capacity { get; } = capacity;
+    public int Used => Volatile.Read(ref _used);
+
+    public bool TryTake()
+    {
+        if (Interlocked.Increment(ref _used) <= Capacity) return true;
+        Interlocked.Decrement(ref _used);
+        return false;
+    }
+
+    public void Release() => Interlocked.Decrement(ref _used);
 }
 
 public static class Endpoints

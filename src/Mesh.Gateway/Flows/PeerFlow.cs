@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using Mesh.Contracts.Logging;
+using Mesh.Contracts.Metrics;
 using Mesh.Transport.Flows;
 using Mesh.Transport.Links;
 using Mesh.Transport.Protocol;
@@ -28,7 +30,13 @@ public static class PeerFlow
                 return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
             var owned = table.Owned.FirstOrDefault(o => o.Name == open.Service);
             if (owned is null)
-                return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} owns no service '{open.Service}'");
+                return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} owns no service '{LogText.Safe(open.Service, 80)}'");
+            if (FlowPolicy.Check(link.PeerIdentity, open, table, ctx.Trust) is { } denied)
+            {
+                MeshMeter.FlowsDenied.Add(1, new KeyValuePair<string, object?>("service", open.Service),
+                    new KeyValuePair<string, object?>("origin", denied.Origin));
+                return await RefuseAsync(RefuseReason.NotAllowed, denied.Message);
+            }
             if (ctx.Health.DownReason(owned.Name) is { } down)
                 return await RefuseAsync(RefuseReason.ServiceDown, $"{open.Service} is down: {down}");
 
@@ -41,7 +49,7 @@ public static class PeerFlow
                 "the service", $"the link from {link.Peer}");
             reusable = pumped.LinkReusable;
             var outcome = FlowOutcome.From(pumped);
-            if (outcome.Broken) SocketTuning.ResetOnClose(socket);
+            if (outcome.Broken) SocketTuning.Reset(socket);
             return outcome;
         }
         finally { await ctx.ReleaseLinkAsync(link, reusable); }

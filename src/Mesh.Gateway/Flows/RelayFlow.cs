@@ -16,6 +16,7 @@ public static class RelayFlow
         var table = ctx.Routes.Current;
         if (table is null) return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
         if (open.HopBudget <= 1) return await RefuseAsync(RefuseReason.HopBudgetExhausted, $"hop budget exhausted at {ctx.Self} on the way to {open.Destination}");
+        if (FlowPolicy.ForgedOrigin(from.PeerIdentity, open, ctx.Trust) is { } forged) return await RefuseAsync(RefuseReason.NotAllowed, forged);
         if (!table.Services.Any(s => s.Name == open.Service && s.Owner == open.Destination))
             return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} knows no service '{open.Service}' owned by {open.Destination}");
         if (table.Via(open.Destination) is not { } planned || table.Gateways.FirstOrDefault(g => g.Name == planned) is not { } plannedNext)

@@ -150,7 +150,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         {
             var address = _addresses[_next % _addresses.Count];
             _inFlight++;
-            LinkHandshake.DialAsync(_ctx.Identity, _peer, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token)
+            LinkHandshake.DialAsync(_ctx.Identity, _peer, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token, _ctx.Trust)
                 .PipeTo(Self, success: l => new Dialed(l, address), failure: e => new DialFailed(address, e.GetBaseException().Message));
         }
     }

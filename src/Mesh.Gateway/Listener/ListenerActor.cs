@@ -2,9 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Mesh.Config;
+using Mesh.Contracts.Logging;
+using Mesh.Contracts.Metrics;
 using Mesh.Contracts.Routing;
 using Mesh.Gateway.Flows;
 using Mesh.Gateway.Tunnel;
+using Mesh.Transport.Links;
 
 namespace Mesh.Gateway.Listener;
 
@@ -15,7 +19,10 @@ public sealed record StopListening
 }
 
 /// <summary>
-/// One entry: owns the accept loop on its listen address and hands each client to a new TunnelActor.
+/// One entry: owns the accept loop on its listen address and hands each admitted client to a new
+/// TunnelActor. A client from outside the entry's allow list, beyond its <c>max_connections</c>, or beyond
+/// the gateway's own cap is closed at once (reset), counted by reason, and logged at most once per source a
+/// minute. A new <see cref="ListenEntry"/> for the same address changes the lists and limits in place.
 /// If the address cannot be bound (in use), it says so once and keeps trying.
 /// </summary>
 public sealed class ListenerActor : ReceiveActor, IWithTimers
@@ -29,22 +36,35 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
     }
 
     private static readonly TimeSpan RebindEvery = TimeSpan.FromSeconds(5);
-    private readonly ListenEntry _entry;
+    private ListenEntry _entry;
+    private IReadOnlyList<IPNetwork> _allow;
     private readonly FlowContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
+    private readonly LogLimiter _refusals = new(TimeSpan.FromMinutes(1));
     private Socket? _listener;
     private string? _bindError;
+    private int _open;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ListenerActor(ListenEntry entry, FlowContext ctx)
     {
-        _entry = entry;
-        _ctx = ctx;
+        (_entry, _ctx) = (entry, ctx);
+        _allow = ParseAllow(entry);
         Receive<Bind>(_ => TryBind());
-        Receive<Accepted>(m => Context.Watch(Context.ActorOf(TunnelActor.ForClient(m.Socket, _entry, _ctx))));
-        Receive<Terminated>(_ => { });
+        Receive<Accepted>(m => Admit(m.Socket));
+        Receive<Terminated>(_ =>
+        {
+            _open--;
+            _ctx.ClientSlots.Release();
+        });
+        Receive<ListenEntry>(m =>
+        {
+            (_entry, _allow) = (m, ParseAllow(m));
+            _log.Info("entry {0} for {1}: allow {2}, at most {3} clients", _entry.Listen, _entry.Service,
+                _allow.Count == 0 ? "everyone" : string.Join(", ", _entry.Allow), _entry.MaxConnections);
+        });
         Receive<StopListening>(_ =>
         {
             Close();
@@ -54,11 +74,46 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
         });
     }
 
+    private static IReadOnlyList<IPNetwork> ParseAllow(ListenEntry entry) =>
+        entry.Allow.Select(a => Networks.Parse(a)).Where(p => p.Item2 is null).Select(p => p.Item1).ToArray();
+
+    /// <summary>The client goes to a TunnelActor, or is closed at once with a reason.</summary>
+    private void Admit(Socket client)
+    {
+        var from = client.RemoteEndPoint as IPEndPoint;
+        var reason = from is null || !Networks.Admits(_allow, from.Address) ? "not_allowed"
+            : _open >= _entry.MaxConnections ? "max_connections"
+            : !_ctx.ClientSlots.TryTake() ? "gateway_full"
+            : null;
+        if (reason is null)
+        {
+            _open++;
+            Context.Watch(Context.ActorOf(TunnelActor.ForClient(client, _entry, _ctx)));
+            return;
+        }
+        SocketTuning.Reset(client);
+        MeshMeter.EntryRefusals.Add(1, new KeyValuePair<string, object?>("entry", _entry.Listen), new KeyValuePair<string, object?>("reason", reason));
+        var source = from?.Address.ToString() ?? "?";
+        if (_refusals.ShouldLog($"{reason} {source}", Environment.TickCount64, out var held))
+            _log.Warning("entry {0} for {1}: refused a client from {2}: {3}{4}", _entry.Listen, _entry.Service, source, reason switch
+            {
+                "not_allowed" => $"not in the entry's allow list ({string.Join(", ", _entry.Allow)})",
+                "max_connections" => $"the entry serves {_entry.MaxConnections} clients already (max_connections)",
+                _ => $"the gateway serves {_ctx.ClientSlots.Capacity} clients already (file descriptors kept for its links and control plane)",
+            }, held > 0 ? $" ({held} more refused from there since the last line)" : "");
+    }
+
     private void Draining()
     {
         Receive<Accepted>(m => m.Socket.Dispose());
-        Receive<Terminated>(_ => StopWhenIdle());
+        Receive<Terminated>(_ =>
+        {
+            _open--;
+            _ctx.ClientSlots.Release();
+            StopWhenIdle();
+        });
         Receive<Bind>(_ => { });
+        Receive<ListenEntry>(_ => { });
     }
 
     private void StopWhenIdle()
@@ -68,13 +123,13 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
 
     protected override void PreStart() => TryBind();
 
+    /// <summary>Binds exclusively (no SO_REUSEPORT: two processes must never share an entry's port).</summary>
     private void TryBind()
     {
         var endpoint = Endpoints.Parse(_entry.Listen);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(endpoint is DnsEndPoint dns ? new IPEndPoint(Dns.GetHostAddresses(dns.Host)[0], dns.Port) : endpoint);
             socket.Listen(4096);
         }
@@ -99,6 +154,10 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
         {
             try { self.Tell(new Accepted(await listener.AcceptAsync(ct))); }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException) { return; }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {   // out of descriptors: the pending client waits in the backlog; do not spin on accept
+                try { await Task.Delay(100, ct); } catch (OperationCanceledException) { return; }
+            }
             catch (SocketException) { }   // a client that vanished between SYN and accept
         }
     }
@@ -110,5 +169,9 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
         _listener = null;
     }
 
-    protected override void PostStop() => Close();
+    protected override void PostStop()
+    {
+        Close();
+        for (; _open > 0; _open--) _ctx.ClientSlots.Release();
+    }
 }

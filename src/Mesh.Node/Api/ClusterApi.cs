@@ -20,14 +20,13 @@ public sealed record ClusterView(string Self, string? Leader, IReadOnlyList<Clus
 /// </summary>
 public static class ClusterApi
 {
-    public static void Map(WebApplication app, DirectorClient director, Func<HttpRequest, IResult?> refused)
+    /// <summary>The admin token is checked before these run (ApiServer); leave and down are writes.</summary>
+    public static void Map(WebApplication app, DirectorClient director)
     {
         app.MapGet("/v1/cluster", async () => Cluster(director) is not { } cluster ? NoControlPlane()
             : Results.Ok(await ViewAsync(cluster, director)));
-        app.MapPost("/v1/cluster/leave/{node}", (string node, HttpRequest request) => Act(node, request, director, refused, "leave",
-            (cluster, address) => cluster.Leave(address)));
-        app.MapPost("/v1/cluster/down/{node}", (string node, HttpRequest request) => Act(node, request, director, refused, "down",
-            (cluster, address) => cluster.Down(address)));
+        app.MapPost("/v1/cluster/leave/{node}", (string node) => Act(node, director, "leave", (cluster, address) => cluster.Leave(address)));
+        app.MapPost("/v1/cluster/down/{node}", (string node) => Act(node, director, "down", (cluster, address) => cluster.Down(address)));
     }
 
     private static Cluster? Cluster(DirectorClient director) =>
@@ -43,19 +42,16 @@ public static class ClusterApi
         return new ClusterView(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members);
     }
 
-    private static string NameOf(Member m) =>
-        m.Roles.FirstOrDefault(r => r.StartsWith(MeshHocon.GatewayRolePrefix)) is { } role ? role[MeshHocon.GatewayRolePrefix.Length..] : m.Address.ToString();
+    private static string NameOf(Member m) => MeshHocon.NameOf(m);
 
-    private static IResult Act(string node, HttpRequest request, DirectorClient director, Func<HttpRequest, IResult?> refused, string action,
-        Action<Cluster, Address> act)
+    private static IResult Act(string node, DirectorClient director, string action, Action<Cluster, Address> act)
     {
-        if (refused(request) is { } refusal) return refusal;
         if (Cluster(director) is not { } cluster) return NoControlPlane();
         var members = cluster.State.Members.ToList();
         var member = members.FirstOrDefault(m => NameOf(m) == node || m.Address.ToString() == node);
         if (member is null)
             return Results.Problem(statusCode: 404, title: "unknown cluster member",
-                detail: $"no cluster member is '{node}' (members: {string.Join(", ", members.Select(NameOf).Order(StringComparer.Ordinal))})");
+                detail: $"no cluster member is '{Mesh.Contracts.Logging.LogText.Safe(node, 80)}' (members: {string.Join(", ", members.Select(NameOf).Order(StringComparer.Ordinal))})");
         act(cluster, member.Address);
         return Results.Accepted(value: new { action, gateway = NameOf(member), address = member.Address.ToString() });
     }

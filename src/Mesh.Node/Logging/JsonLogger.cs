@@ -14,7 +14,7 @@ public sealed class JsonLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
     public JsonLogger()
     {
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
-        Receive<LogEvent>(e => JsonLines.Write(e.Timestamp, Level(e.LogLevel()), e.LogSource, e.Message?.ToString() ?? "", e.Cause));
+        Receive<LogEvent>(e => { if (RepeatFilter.Pass(e)) JsonLines.Write(e.Timestamp, Level(e.LogLevel()), e.LogSource, e.Message?.ToString() ?? "", e.Cause); });
     }
 
     private static string Level(LogLevel level) => level switch

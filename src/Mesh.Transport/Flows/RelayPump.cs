@@ -55,7 +55,7 @@ public static class RelayPump
         {
             while (true)
             {
-                if (!await ReadFrameHeaderAsync(from, header)) return moved;
+                if (!await ReadFrameHeaderAsync(from, header)) break;   // broke or closed between frames: the other side is told below
                 var (type, length) = DecodeHeader(header);
                 buffer ??= ArrayPool<byte>.Shared.Rent(BytePump.BufferSize);
                 header.CopyTo(buffer, 0);

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using Mesh.Transport.Protocol;
+using Mesh.Transport.Security;
 
 namespace Mesh.Transport.Links;
 
@@ -25,17 +26,26 @@ public sealed class LinkConnection : IAsyncDisposable
     private int _state = Idle;
     private long _lastHeard = Environment.TickCount64;
 
-    internal LinkConnection(Socket socket, SslStream stream, string peer, bool dialed)
+    internal LinkConnection(Socket socket, SslStream stream, GatewayIdentity peer, bool dialed, LinkPurpose purpose = LinkPurpose.Pool)
     {
         Socket = socket;
         Stream = stream;
-        Peer = peer;
+        PeerIdentity = peer;
         Dialed = dialed;
+        Purpose = purpose;
     }
 
     public Socket Socket { get; }
     public SslStream Stream { get; }
-    public string Peer { get; }
+    /// <summary>The peer gateway's name, as its certificate proves it.</summary>
+    public string Peer => PeerIdentity.Name;
+    /// <summary>What the peer's certificate proves: name, role, fingerprint.</summary>
+    public GatewayIdentity PeerIdentity { get; }
+    public LinkPurpose Purpose { get; }
+    /// <summary>Closed (by either side, or cut because its peer is no longer admitted).</summary>
+    public bool IsClosed => _closed.IsCancellationRequested;
+    /// <summary>Raised once when the connection is disposed, whatever it was doing (the registry forgets it).</summary>
+    internal event Action<LinkConnection>? Disposed;
     /// <summary>We dialed it: we ping it while idle and replace it once it is claimed or lost.</summary>
     public bool Dialed { get; }
     public bool IsIdle => Volatile.Read(ref _state) == Idle;
@@ -187,5 +197,6 @@ public sealed class LinkConnection : IAsyncDisposable
         try { _closed.Cancel(); } catch (ObjectDisposedException) { return; }   // the idle loop, if running, reports Lost
         try { Socket.Close(); } catch (ObjectDisposedException) { }
         await Stream.DisposeAsync();
+        Disposed?.Invoke(this);
     }
 }

@@ -7,6 +7,8 @@ namespace Mesh.Transport.Links;
 public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
 {
     private readonly ConcurrentDictionary<string, LinkPool> _pools = new();
+    /// <summary>Every open connection, idle or carrying a flow or an edge's control channel: what a cut closes.</summary>
+    private readonly ConcurrentDictionary<LinkConnection, byte> _live = new();
     /// <summary>Whether the links this gateway dials work, as their LinkActors last said.</summary>
     private readonly ConcurrentDictionary<string, bool> _dialedUp = new();
 
@@ -22,7 +24,33 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
     public IEnumerable<LinkPool> Pools => _pools.Values;
 
     /// <summary>Puts a fresh authenticated connection (dialed or accepted) into its peer's pool.</summary>
-    public void Add(LinkConnection link) => Pool(link.Peer).Add(link, onPeerFlow);
+    public void Add(LinkConnection link)
+    {
+        Track(link);
+        Pool(link.Peer).Add(link, onPeerFlow);
+    }
+
+    /// <summary>Counts a connection among the live ones until it is disposed (pooled ones are tracked by <see cref="Add"/>).</summary>
+    public void Track(LinkConnection link)
+    {
+        if (!_live.TryAdd(link, 0)) return;
+        link.Disposed += c => _live.TryRemove(c, out _);
+        if (link.IsClosed) _live.TryRemove(link, out _);
+    }
+
+    /// <summary>The open connections to <paramref name="peer"/> (idle, in flows, control).</summary>
+    public int LiveCount(string peer) => _live.Keys.Count(c => c.Peer == peer);
+
+    /// <summary>
+    /// Closes every connection whose peer <paramref name="stillAdmitted"/> refuses (removed from the config,
+    /// revoked), whatever it carries: its flows end with it. Returns the peers cut.
+    /// </summary>
+    public IReadOnlyList<string> Cut(Func<Mesh.Transport.Security.GatewayIdentity, bool> stillAdmitted)
+    {
+        var cut = _live.Keys.Where(c => !stillAdmitted(c.PeerIdentity)).ToList();
+        foreach (var c in cut) _ = c.DisposeAsync().AsTask();
+        return cut.Select(c => c.Peer).Distinct().Order(StringComparer.Ordinal).ToList();
+    }
 
     /// <summary>
     /// A flow is done with <paramref name="link"/>: back to its pool if the flow ended cleanly on it
@@ -38,6 +66,7 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
     /// <summary>Claims a connection dialed just now for one flow (see <see cref="LinkPool.ClaimFreshAsync"/>).</summary>
     public Task<ClaimResult> ClaimFreshAsync(LinkConnection link, Open open, TimeSpan answerTimeout, CancellationToken ct)
     {
+        Track(link);
         link.ClaimedByPeerFlow += onPeerFlow;   // a peer may still claim it first
         return LinkPool.ClaimFreshAsync(link, open, answerTimeout, ct);
     }

@@ -20,7 +20,7 @@ public sealed class MeshIdentity
     {
         Certificate = certWithKey;
         _ca = ca;
-        Name = MeshPki.NameOf(certWithKey) ?? throw new ArgumentException("the certificate carries no gateway name");
+        Identity = GatewayIdentity.Of(certWithKey) ?? throw new ArgumentException("the certificate carries no gateway name");
         _context = SslStreamCertificateContext.Create(certWithKey, [], offline: true);
         _policy = MeshChainPolicy(ca);
     }
@@ -40,8 +40,13 @@ public sealed class MeshIdentity
         return policy;
     }
 
-    public string Name { get; }
+    /// <summary>What this gateway's own certificate proves: its name, role and fingerprint.</summary>
+    public GatewayIdentity Identity { get; }
+    public string Name => Identity.Name;
+    public GatewayRole Role => Identity.Role;
     public X509Certificate2 Certificate { get; }
+    /// <summary>The mesh CA, the only trust anchor.</summary>
+    public X509Certificate2 Ca => _ca;
 
     /// <summary>Loads PEM files; errors name the file and what is wrong with it.</summary>
     public static MeshIdentity Load(string certPath, string keyPath, string caPath)
@@ -73,10 +78,11 @@ public sealed class MeshIdentity
         RemoteCertificateValidationCallback = (_, cert, chain, errors) => Accept(cert, chain, errors, expectedName: null),
     };
 
-    /// <param name="peerName">The gateway we mean to reach: its certificate must carry exactly this name.</param>
-    public SslClientAuthenticationOptions ClientOptions(string peerName) => new()
+    /// <param name="peerName">The gateway we mean to reach: its certificate must carry exactly this name; null when
+    /// not known yet (an edge's first dial to a --join address: the caller then checks the role instead).</param>
+    public SslClientAuthenticationOptions ClientOptions(string? peerName) => new()
     {
-        TargetHost = peerName,
+        TargetHost = peerName ?? "mesh-gateway",
         ClientCertificateContext = _context,
         EnabledSslProtocols = SslProtocols.Tls13,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,

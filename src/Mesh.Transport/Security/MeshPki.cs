@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 
 namespace Mesh.Transport.Security;
 
 /// <summary>
-/// The mesh's private PKI: one CA, and one certificate per gateway whose identity (CN and DNS SAN) is the
-/// gateway's name. ECDSA P-256. Keys are written owner-only (0600).
+/// The mesh's private PKI: one CA, and one certificate per gateway whose identity is the gateway's name
+/// (CN and DNS SAN) and its role (a URI SAN, <see cref="GatewayIdentity"/>). ECDSA P-256.
+/// Files are written by <see cref="PkiFiles"/>.
 /// </summary>
 public static class MeshPki
 {
@@ -19,11 +19,16 @@ public static class MeshPki
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         req.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(req.PublicKey, false));
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(new Uri($"{GatewayIdentity.UriScheme}://{meshName}"));   // the trust domain its certificates name
+        req.CertificateExtensions.Add(san.Build());
         var now = DateTimeOffset.UtcNow;
         return (req.CreateSelfSigned(now.AddMinutes(-5), now + validity), key);
     }
 
-    public static (X509Certificate2 Cert, ECDsa Key) Issue(string gatewayName, X509Certificate2 caCert, ECDsa caKey, TimeSpan validity)
+    /// <param name="moreNames">host names or IP addresses the certificate is also valid for (an API served over HTTPS with it)</param>
+    public static (X509Certificate2 Cert, ECDsa Key) Issue(string gatewayName, GatewayRole role, X509Certificate2 caCert, ECDsa caKey, TimeSpan validity,
+        IEnumerable<string>? moreNames = null)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var req = new CertificateRequest($"CN={gatewayName}, O=Mesh", key, HashAlgorithmName.SHA256);
@@ -32,7 +37,10 @@ public static class MeshPki
         req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
             [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));   // server and client auth
         var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(gatewayName);
+        san.AddDnsName(gatewayName);   // first: the gateway's name (NameOf)
+        foreach (var more in moreNames ?? [])
+            if (System.Net.IPAddress.TryParse(more, out var ip)) san.AddIpAddress(ip); else san.AddDnsName(more);
+        san.AddUri(GatewayIdentity.UriFor(MeshNameOf(caCert), role, gatewayName));
         req.CertificateExtensions.Add(san.Build());
         req.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(caCert, true, false));
         var serial = RandomNumberGenerator.GetBytes(16);
@@ -44,31 +52,26 @@ public static class MeshPki
         return (cert, key);
     }
 
-    /// <summary>Writes NAME.crt (public) and NAME.key (owner-only) into <paramref name="dir"/>.</summary>
-    public static (string CertPath, string KeyPath) Write(string dir, string baseName, X509Certificate2 cert, ECDsa key)
+    /// <summary>The mesh a CA serves: its URI SAN's host, else the "NAME mesh CA" of its subject (CAs made before roles).</summary>
+    public static string MeshNameOf(X509Certificate2 ca)
     {
-        Directory.CreateDirectory(dir);
-        var certPath = Path.Combine(dir, baseName + ".crt");
-        var keyPath = Path.Combine(dir, baseName + ".key");
-        File.WriteAllText(certPath, cert.ExportCertificatePem() + "\n");
-        WriteSecret(keyPath, key.ExportPkcs8PrivateKeyPem() + "\n");
-        return (certPath, keyPath);
+        foreach (var ext in ca.Extensions)
+            if (ext is X509SubjectAlternativeNameExtension san && FirstUri(san) is { } uri && uri.Scheme == GatewayIdentity.UriScheme)
+                return uri.Host;
+        var cn = ca.GetNameInfo(X509NameType.SimpleName, false);
+        return cn.EndsWith(" mesh CA", StringComparison.Ordinal) ? cn[..^" mesh CA".Length] : "mesh";
     }
 
-    private static void WriteSecret(string path, string text)
+    private static Uri? FirstUri(X509SubjectAlternativeNameExtension san)
     {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;   // never world-readable, not even briefly
-        using (var f = new FileStream(path, options)) f.Write(Encoding.ASCII.GetBytes(text));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
-
-    public static (X509Certificate2 Cert, ECDsa Key) LoadCa(string dir)
-    {
-        var cert = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(dir, CaCertFile)));
-        var key = ECDsa.Create();
-        key.ImportFromPem(File.ReadAllText(Path.Combine(dir, CaKeyFile)));
-        return (cert, key);
+        var reader = new System.Formats.Asn1.AsnReader(san.RawData, System.Formats.Asn1.AsnEncodingRules.DER).ReadSequence();
+        var uriTag = new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 6);
+        while (reader.HasData)
+        {
+            if (!reader.PeekTag().HasSameClassAndValue(uriTag)) { reader.ReadEncodedValue(); continue; }
+            return Uri.TryCreate(reader.ReadCharacterString(System.Formats.Asn1.UniversalTagNumber.IA5String, uriTag), UriKind.Absolute, out var u) ? u : null;
+        }
+        return null;
     }
 
     /// <summary>The gateway name a certificate carries: its DNS SAN, else its CN.</summary>
@@ -77,6 +80,7 @@ public static class MeshPki
         foreach (var ext in cert.Extensions)
             if (ext is X509SubjectAlternativeNameExtension san)
                 foreach (var dns in san.EnumerateDnsNames()) return dns;
-        return cert.GetNameInfo(X509NameType.SimpleName, false);
+        var cn = cert.GetNameInfo(X509NameType.SimpleName, false);
+        return string.IsNullOrEmpty(cn) ? null : cn;
     }
 }

@@ -90,8 +90,9 @@ public sealed class SitesMesh : IAsyncDisposable
         var join = $"10.99.0.11:{ClusterPort},10.99.0.12:{ClusterPort}";
         Define("core1", "core1", "--listen", $"10.99.0.11:{LinkPort}", "--join", join, "--config", config);
         Define("core2", "core2", "--listen", $"10.99.0.12:{LinkPort}", "--join", join, "--config", config);
-        Define("site-a", "site-a", "--join", join);
-        Define("site-b", "site-b", "--join", join);
+        var links = $"10.99.0.11:{LinkPort},10.99.0.12:{LinkPort}";   // an edge joins through the core gateways' link ports
+        Define("site-a", "site-a", "--join", links);
+        Define("site-b", "site-b", "--join", links);
         foreach (var gateway in _launch.Keys) await StartAsync(gateway);
     }
 
@@ -179,11 +180,7 @@ public sealed class SitesMesh : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var n in _all) await n.DisposeAsync();
-        if (Environment.GetEnvironmentVariable("MESH_TEST_LOGS") is { Length: > 0 } logs)   // every line of every process, to read after a failure
-        {
-            Directory.CreateDirectory(logs);
-            foreach (var n in _all) await File.AppendAllTextAsync(Path.Combine(logs, $"{n.Name}.log"), n.Output + "\n");
-        }
+        NodeProcess.KeepLogs(_all, Path.GetFileName(_dir));
         if (_up) NetNs.Sites("down", Prefix);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }

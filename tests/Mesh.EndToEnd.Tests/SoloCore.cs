@@ -1,0 +1,64 @@
+using Mesh.Tests.Shared;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// One real core gateway alone: it hosts the director (config from the test), serves the API with the test
+/// tokens, and owns whatever services the test declares. For tests of one gateway's own edges: entries,
+/// limits, the API, its ports.
+/// </summary>
+public sealed class SoloCore : IAsyncDisposable
+{
+    private readonly List<NodeProcess> _nodes = [];
+    public string Dir { get; } = Directory.CreateTempSubdirectory("mesh-solo-").FullName;
+    public string ConfigPath => Path.Combine(Dir, "mesh.toml");
+    public int Link { get; } = FreePorts.Next();
+    public int ClusterPort { get; } = FreePorts.Next();
+    public int ApiPort { get; } = FreePorts.Next();
+    public TestCertificates Certificates { get; }
+    public NodeProcess Node { get; private set; } = null!;
+    public string Api => $"http://127.0.0.1:{ApiPort}";
+
+    public SoloCore() => Certificates = new TestCertificates(Path.Combine(Dir, "pki"));
+
+    /// <summary>The config: the mesh, core1 with its link, then <paramref name="body"/> ([services.*] then [[entries]]).</summary>
+    public string Config(string body, string mesh = "") => $"""
+        [mesh]
+        name = "solo"
+        {mesh}
+        [gateways.core1]
+        links = ["127.0.0.1:{Link}"]
+        {body}
+        """;
+
+    /// <summary>Starts core1 with <paramref name="config"/> and the API; <paramref name="more"/> flags are added.</summary>
+    public async Task<NodeProcess> StartAsync(string config, params string[] more)
+    {
+        await File.WriteAllTextAsync(ConfigPath, config);
+        var tokens = Path.Combine(Dir, "admin.token");
+        await File.WriteAllTextAsync(tokens, TestMesh.ApiToken + "\n");
+        var readToken = Path.Combine(Dir, "read.token");
+        await File.WriteAllTextAsync(readToken, TestMesh.ApiReadToken + "\n");
+        Node = Start(["--name", "core1", "--listen", $"127.0.0.1:{Link}", "--cluster-port", $"{ClusterPort}", "--config", ConfigPath,
+            "--api", $"127.0.0.1:{ApiPort}", "--api-token-file", tokens, "--api-read-token-file", readToken, "--state-dir", Path.Combine(Dir, "state"),
+            .. more, .. await Certificates.FlagsFor("core1")]);
+        await Node.WaitForLineAsync(l => l.Contains("gateway core1: route table"), TestMesh.Ready);
+        return Node;
+    }
+
+    public NodeProcess Start(string[] args)
+    {
+        var node = NodeProcess.Start(args.SkipWhile(a => a != "--name").Skip(1).FirstOrDefault() ?? "node", Dir, args);
+        _nodes.Add(node);
+        return node;
+    }
+
+    public HttpClient Http(string? token = TestMesh.ApiReadToken) => TestMesh.Http(Api, token);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var n in _nodes) await n.DisposeAsync();
+        NodeProcess.KeepLogs(_nodes, Path.GetFileName(Dir));
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+}
