@@ -14,7 +14,7 @@ public static class ActorPaths
     public const string SystemName = "mesh";
     /// <summary>The singleton manager; the director actor itself lives under it.</summary>
     public const string DirectorManagerName = "director";
-    /// <summary>The singleton proxy on every core node, registered with the ClusterClient receptionist.</summary>
+    /// <summary>The singleton proxy on every core node.</summary>
     public const string DirectorProxyName = "director-proxy";
     public const string DirectorProxyPath = "/user/" + DirectorProxyName;
     public const string GatewayName = "gateway";

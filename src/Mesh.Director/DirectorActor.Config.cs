@@ -34,6 +34,13 @@ public sealed partial class DirectorActor
 
     /// <summary>The state this director serves, which the store must hold.</summary>
     private DirectorState? _current;
+    /// <summary>A new revision being stored; it is published when the store has it (or cannot be reached).</summary>
+    private PendingRevision? _pending;
+
+    /// <param name="ReplyTo">who asked for it (a reload or a push): answered with the status once it is published</param>
+    private sealed record PendingRevision(DirectorState State, RouteMap Map, IActorRef? ReplyTo);
+
+    private ObservedState? _observedToRestore;
     /// <summary>The highest revision any store is known to hold (a new revision is numbered above it).</summary>
     private long _storedRevision;
     /// <summary>The config file's text when last read: a change from it is applied.</summary>
@@ -51,13 +58,12 @@ public sealed partial class DirectorActor
         {
             _fileText = m.File.Text ?? _fileText;
             if (m.File.Error is { } error) Refuse(_settings.ConfigPath, [$"{_settings.ConfigPath}: cannot read the file: {error}"]);
-            else TryApply(m.File.Text!, _settings.ConfigPath, FileSource);
+            else if (TryApply(m.File.Text!, _settings.ConfigPath, FileSource, Sender)) return;   // answered once stored and published
             Sender.Tell(Status());
         });
         Receive<PushConfig>(m =>
         {
-            TryApply(m.Text, "pushed config", Mesh.Contracts.Logging.LogText.Safe(m.Source, 120));
-            Sender.Tell(Status());
+            if (!TryApply(m.Text, "pushed config", Mesh.Contracts.Logging.LogText.Safe(m.Source, 120), Sender)) Sender.Tell(Status());
         });
     }
 
@@ -72,14 +78,18 @@ public sealed partial class DirectorActor
     private static async Task<Started> StartAsync(string path, IDirectorStore store, CancellationToken ct)
     {
         var file = await ReadConfigAsync(path);
-        try { return new Started(file, await store.LoadAsync(ct), null, await store.LoadObservedAsync(ct)); }
+        DirectorState? stored;
+        try { stored = await store.LoadAsync(ct); }
         catch (Exception e) { return new Started(file, null, e.GetBaseException().Message, null); }
+        try { return new Started(file, stored, null, await store.LoadObservedAsync(ct)); }
+        catch (Exception) { return new Started(file, stored, null, null); }   // the history is a nicety; the config is what matters
     }
 
     /// <summary>The first state: the stored revision if there is a sane one, else this node's file.</summary>
     private void Start(Started m)
     {
         if (m.StoreError is not null) StoreDown(m.StoreError);
+        _log.Info("director: starting on {0}; the store holds {1}", Node, m.Stored is { } held ? $"revision v{held.Revision} (from {held.Source})" : m.StoreError is null ? "no revision yet" : "nothing readable");
         _fileText = m.File.Text;
         if (m.Stored is { } stored && Serve(stored))
         {
@@ -90,7 +100,11 @@ public sealed partial class DirectorActor
         }
         else if (m.File.Text is { } text) TryApply(text, _settings.ConfigPath, FileSource);
         else Refuse(_settings.ConfigPath, [$"{_settings.ConfigPath}: cannot read the file: {m.File.Error}"]);
-        if (m.Observed is { } observed && _map is not null) Restore(observed);
+        if (m.Observed is { } observed)
+        {
+            if (_map is not null) Restore(observed);
+            else _observedToRestore = observed;   // once the first revision is published
+        }
     }
 
     /// <summary>The file changed (content, not a touch): applied while this node is director.</summary>
@@ -102,8 +116,11 @@ public sealed partial class DirectorActor
         TryApply(m.Text, _settings.ConfigPath, FileSource);
     }
 
-    /// <summary>Validates <paramref name="text"/>; if valid and new, it becomes the next revision (stored, then published).</summary>
-    private bool TryApply(string text, string sourceName, string source)
+    /// <summary>
+    /// Validates <paramref name="text"/>; if valid and new, it becomes the next revision (stored, then published).
+    /// Returns true when a new revision is on its way, and then <paramref name="replyTo"/> hears the status once it is published.
+    /// </summary>
+    private bool TryApply(string text, string sourceName, string source, IActorRef? replyTo = null)
     {
         var loaded = RouteMapLoader.Load(text, sourceName);
         if (!loaded.IsValid)
@@ -116,13 +133,13 @@ public sealed partial class DirectorActor
         if (_map is not null && map.ContentHash == _map.ContentHash)
         {
             _fileDiffers = _fileText is not null && RouteMapLoader.Load(_fileText, sourceName).Map?.ContentHash != map.ContentHash;
-            return true;   // what is served already
+            return false;   // what is served already
         }
-        var revision = Math.Max(_storedRevision, _revision) + 1;
-        _current = new DirectorState(revision, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow) { Source = source };
-        SaveAsync(_store, _current, _stopping.Token).PipeTo(Self);
+        var revision = Math.Max(Math.Max(_storedRevision, _revision), _pending?.State.Revision ?? 0) + 1;
+        var state = new DirectorState(revision, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow) { Source = source };
         _fileDiffers = _fileText is not null && RouteMapLoader.Load(_fileText, _settings.ConfigPath).Map?.ContentHash != map.ContentHash;
-        Publish(map, revision, source);
+        _pending = new PendingRevision(state, map, replyTo);   // published once stored: a director that takes over then serves it too
+        SaveAsync(_store, state, _stopping.Token).PipeTo(Self);
         return true;
     }
 

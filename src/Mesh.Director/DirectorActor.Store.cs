@@ -56,10 +56,30 @@ public sealed partial class DirectorActor
 
     private void OnSaved(Saved m)
     {
-        if (m.Error is not null) { StoreDown(m.Error); return; }
+        var pending = _pending?.State == m.State ? _pending : null;
+        if (pending is not null) _pending = null;
+        if (m.Error is not null)
+        {
+            StoreDown(m.Error);
+            if (pending is not null) PublishStored(pending);   // the operator's change is served; the store gets it when it is back
+            return;
+        }
         StoreUp();
-        if (m.Accepted) { _storedRevision = Math.Max(_storedRevision, m.State.Revision); return; }
+        if (m.Accepted)
+        {
+            _storedRevision = Math.Max(_storedRevision, m.State.Revision);
+            if (pending is not null) PublishStored(pending);
+            return;
+        }
+        pending?.ReplyTo?.Tell(Status());
         CheckStoreAsync(_store, _stopping.Token).PipeTo(Self);   // refused: the store holds a newer revision; serve that
+    }
+
+    private void PublishStored(PendingRevision p)
+    {
+        _current = p.State;
+        Publish(p.Map, p.State.Revision, p.State.Source);
+        p.ReplyTo?.Tell(Status());
     }
 
     private void ServeNewer(DirectorState stored)

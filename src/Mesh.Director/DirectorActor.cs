@@ -69,9 +69,26 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         Receive<Started>(m =>
         {
             Start(m);
+            if (_map is null && _pending is not null) { Become(StoringFirst); return; }
             Stash.UnstashAll();
             Become(Serving);
         });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>A new mesh's first revision is being stored: requests wait for it (a report on no map would be lost).</summary>
+    private void StoringFirst()
+    {
+        Receive<Saved>(m =>
+        {
+            OnSaved(m);
+            if (_map is null) return;
+            if (_observedToRestore is { } observed) Restore(observed);
+            _observedToRestore = null;
+            Stash.UnstashAll();
+            Become(Serving);
+        });
+        Receive<StoreChecked>(OnStoreChecked);
         ReceiveAny(_ => Stash.Stash());
     }
 

@@ -41,7 +41,7 @@ public sealed partial class GatewayActor
     /// <summary>
     /// Why the control plane seems stuck, or null: no answer at all for <paramref name="limit"/>, or a report
     /// (links, health) unacknowledged for half of it although it was resent every 2 s. The latter is how an
-    /// edge whose ClusterClient lost contact right after an outage finds out soon (seen in the sites suite).
+    /// edge whose control channel reaches a core gateway cut off from the director moves to another one.
     /// </summary>
     private string? ControlPlaneStuck(TimeSpan limit)
     {

@@ -109,14 +109,14 @@ public sealed class ClusterJoinActor : ReceiveActor, IWithTimers
         });
         Receive<Found>(_ =>
         {
-            if (_up) return;
+            if (InCluster) return;
             var earlier = _seeds.TakeWhile(s => !SeedPlan.IsSelf(_o, s)).ToList();
             Task.WhenAll(earlier.Select(s => SeedPlan.AnswersAsync(s, TimeSpan.FromSeconds(1))))
                 .PipeTo(Self, success: up => new Probed(earlier.Where((_, i) => up[i]).ToList()));
         });
         Receive<Probed>(m =>
         {
-            if (_up) return;
+            if (InCluster) return;
             if (m.Up.Count > 0)
             {   // an earlier seed is there but has not let us in yet (restarting, or stalled associations): never found a second cluster
                 _log.Info("cluster: {0} answers on its cluster port but has not taken this gateway in yet; asking again", string.Join(", ", m.Up));
@@ -128,12 +128,15 @@ public sealed class ClusterJoinActor : ReceiveActor, IWithTimers
         });
         Receive<NotAdmitted>(_ =>
         {
-            if (_up) return;
+            if (InCluster) return;
             _log.Warning("cluster: not a member after {0:0}s: none of the seeds ({1}) has taken this gateway in. A core gateway refuses a certificate "
                          + "that lacks the core role, is not declared as a core gateway in the served mesh config, or is revoked (their logs say which); "
                          + "or no seed is reachable", HintAfter.TotalSeconds, string.Join(", ", _seeds));
         });
     }
+
+    /// <summary>A member already (joining, weakly up or up): never join or found anything else.</summary>
+    private bool InCluster => _up || _cluster.SelfMember.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Up or MemberStatus.Leaving;
 
     private Address Address(HostPort seed) => Akka.Actor.Address.Parse(MeshHocon.SeedAddress(seed, _tls));
 

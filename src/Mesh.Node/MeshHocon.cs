@@ -58,6 +58,7 @@ public static class MeshHocon
               port = {{o.EffectiveClusterPort}}
             }
             akka.cluster.roles = [{{roles}}]
+            akka.cluster.distributed-data.durable.file.dir = "{{o.ReplicaDir.Replace("\\", "/")}}"
             """;
     }
 

@@ -44,7 +44,7 @@ public static class MeshNode
     /// the cluster to declared core gateways, the director singleton (with --config) and its proxy; returns the
     /// bridge that carries <paramref name="gateway"/>'s requests to the director.
     /// </summary>
-    /// <param name="store">where the director keeps its state; null: the embedded file store under --state-dir</param>
+    /// <param name="store">where the director keeps its state; null: the core gateways' replicated store (ADR 0012)</param>
     public static IActorRef StartControlPlane(ActorSystem system, NodeOptions o, IActorRef gateway, bool tls, ControlPlaneParts parts, IDirectorStore? store = null)
     {
         var mediator = DistributedPubSub.Get(system).Mediator;
@@ -53,7 +53,7 @@ public static class MeshNode
         if (o.HostsDirector)
         {
             var director = DirectorActor.Props(DirectorSettings.For(Path.GetFullPath(o.ConfigPath!)),
-                store ?? new FileDirectorStore(o.DirectorStorePath), mediator);
+                store ?? new ReplicatedDirectorStore(system), mediator);
             system.ActorOf(ClusterSingletonManager.Props(director, PoisonPill.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole(MeshHocon.DirectorRole)), ActorPaths.DirectorManagerName);
         }
@@ -106,7 +106,9 @@ public static class MeshNode
         await using var redis = o.Redis is not null && o.HostsDirector
             ? await RedisDirectorStore.ConnectAsync(o.Redis, RouteMapLoader.LoadFile(o.ConfigPath!).Map?.MeshName ?? "mesh", redisPassword)
             : null;
-        if (redis is not null) say($"director state in {redis.Describe}");
+        if (o.HostsDirector)
+            say($"director state in {ReplicatedDirectorStore.Describe} ({o.ReplicaDir}){(redis is null ? "" : $" and {redis.Describe}")}");
+        OwnerOnly(o.ReplicaDir);
         await using var api = o.Api is null ? null : ApiServer.Build(o, director, ApiTokens.From(o), metrics);
         if (api is not null)
         {
@@ -140,7 +142,9 @@ public static class MeshNode
             backoff = TimeSpan.FromSeconds(1);
             Volatile.Write(ref current, system);
             director.Use(system);
-            var bridge = StartControlPlane(system, o, gateway, tls: true, controlParts, redis);
+            IDirectorStore? store = redis is null ? null : new CompositeDirectorStore(
+                [(ReplicatedDirectorStore.Describe, new ReplicatedDirectorStore(system)), (redis.Describe, redis)], say);
+            var bridge = StartControlPlane(system, o, gateway, tls: true, controlParts, store);
             channel.Attach(bridge);
             var stopped = new TaskCompletionSource();
             await using (stop.Register(() => stopped.TrySetResult()))
@@ -173,6 +177,14 @@ public static class MeshNode
     }
 
     public const string GatewaySystemName = "mesh-gateway";
+
+    /// <summary>The replica holds the whole config (targets, networks): a directory only this user can enter (0700).</summary>
+    private static void OwnerOnly(string dir)
+    {
+        if (OperatingSystem.IsWindows()) { Directory.CreateDirectory(dir); return; }
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
 
     /// <summary>The control plane ended because a TLS handshake it started failed (Akka's TlsHandshakeFailureReason).</summary>
     private static bool TlsRefused(ActorSystem system) =>

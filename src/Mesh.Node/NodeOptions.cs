@@ -59,7 +59,8 @@ public sealed record NodeOptions(string Name)
 
     public static bool IsWildcard(string host) => host is "0.0.0.0" or "::" || (IPAddress.TryParse(host, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)));
 
-    public string DirectorStorePath => Path.Combine(StateDir, "director.json");
+    /// <summary>Where this node keeps its copy of the director's replicated store (ADR 0012).</summary>
+    public string ReplicaDir => Path.GetFullPath(Path.Combine(StateDir, "replica"));
 
     /// <summary>Checks that need more than one flag; each message names the flag.</summary>
     public IEnumerable<string> Problems()

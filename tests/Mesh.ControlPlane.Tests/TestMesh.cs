@@ -58,16 +58,21 @@ public sealed class TestMesh : IAsyncDisposable
 
     public string ConfigPath => Path.Combine(_dir, "mesh.toml");
 
+    /// <summary>Core node i's own copy of the config.</summary>
+    public string ConfigCopy(int i) => Path.Combine(_dir, $"mesh-core{i}.toml");
+
     public IReadOnlyList<HostPort> Seeds => _seeds;
 
     /// <summary>Starts core node i (1-based) on the i-th seed address, hosting the director if asked.</summary>
-    public (ActorSystem System, IActorRef Gateway) StartCore(int i, bool director = true)
+    /// <param name="ownConfigCopy">the node reads its own copy of the config (ConfigCopy(i)), as separate hosts would</param>
+    public (ActorSystem System, IActorRef Gateway) StartCore(int i, bool director = true, bool ownConfigCopy = false)
     {
         var seed = _seeds[i - 1];
+        if (ownConfigCopy && !File.Exists(ConfigCopy(i))) File.Copy(ConfigPath, ConfigCopy(i));
         var o = new NodeOptions($"core{i}")
         {
             Join = _seeds, ClusterPort = seed.Port, Listen = [new HostPort("127.0.0.1", 17440 + i)],
-            ConfigPath = director ? ConfigPath : null, StateDir = Path.Combine(_dir, $"core{i}"),
+            ConfigPath = director ? ownConfigCopy ? ConfigCopy(i) : ConfigPath : null, StateDir = Path.Combine(_dir, $"core{i}"),
         };
         return Start(o);
     }

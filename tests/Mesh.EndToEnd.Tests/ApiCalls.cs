@@ -24,8 +24,12 @@ public static class ApiCalls
     {
         using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
         var deadline = DateTime.UtcNow + within;
-        while ((await http.GetAsync("/readyz")).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        while (DateTime.UtcNow < deadline)
+        {
+            try { if ((await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK) return; }
+            catch (HttpRequestException) { }
             await retry.WaitForNextTickAsync();
+        }
     }
 
     /// <summary>Asks <paramref name="path"/> until <paramref name="done"/> holds for its JSON, or the time is up (then the last answer is returned).</summary>
@@ -33,8 +37,13 @@ public static class ApiCalls
     {
         using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         var deadline = DateTime.UtcNow + within;
-        JsonElement body;
-        while (!done(body = await http.GetJsonAsync(path)) && DateTime.UtcNow < deadline) await retry.WaitForNextTickAsync();
+        JsonElement body = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            try { if (done(body = await http.GetJsonAsync(path))) return body; }
+            catch (HttpRequestException) { }   // the gateway is not listening yet, or was killed: ask again
+            await retry.WaitForNextTickAsync();
+        }
         return body;
     }
 }

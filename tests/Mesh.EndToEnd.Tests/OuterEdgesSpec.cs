@@ -104,9 +104,11 @@ public sealed class OuterEdgesSpec : IAsyncLifetime
             using var http = _core.Http();
             var config = await http.PollJsonAsync("/v1/config", c => c.GetProperty("revision").GetInt64() == 2, TimeSpan.FromSeconds(15));
             Assert.Equal(2, config.GetProperty("revision").GetInt64());
-            var state = await File.ReadAllTextAsync(Path.Combine(_core.Dir, "state", "director.json"));
-            Assert.Contains("\"Revision\": 2", state);   // the store took it
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_core.Dir, "state", "director.json")));   // it holds the whole config
+            // the replica on disk holds the whole config: owner-only files in an owner-only directory
+            var replica = Path.Combine(_core.Dir, "state", "replica");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(replica));
+            Assert.All(Directory.GetFiles(replica), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+            Assert.NotEmpty(Directory.GetFiles(replica));
         }
         finally { foreach (var s in held) s.Dispose(); }
         Assert.Equal("served", await TryAsync(_limited));   // room again once clients left

@@ -16,7 +16,7 @@ public sealed record LinkStatus(string Peer, bool Up, double? RttMs)
 /// up or down or its cost changes, and every so often in any case (a new director learns them that way).
 /// Links whose state is not known yet (still dialing for the first time) are left out. The director
 /// acknowledges each (<see cref="LinkReportReceived"/>); the gateway sends it again until it does
-/// (ClusterClient delivers at most once, and a report about a dying link often travels over it).
+/// (a report about a dying link often travels over it).
 /// </summary>
 /// <param name="Version">the Mesh version the gateway runs (shown by the API and `mesh gateways`)</param>
 public sealed record LinkReport(string Gateway, long Sequence, IReadOnlyList<LinkStatus> Links, string? Version = null) : IRoutingMessage;

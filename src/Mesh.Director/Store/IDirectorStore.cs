@@ -4,7 +4,7 @@ namespace Mesh.Director.Store;
 /// What the director keeps across restarts and failovers. <paramref name="Revision"/> only grows: a write
 /// with an older revision than the stored one is refused (two directors can exist briefly in a partition).
 /// </summary>
-public sealed record DirectorState(long Revision, string ConfigHash, string ConfigText, DateTimeOffset SavedAt)
+public sealed record DirectorState(long Revision, string ConfigHash, string ConfigText, DateTimeOffset SavedAt) : IStoredState
 {
     /// <summary>Where this revision came from: a file on a node, or a push through the API.</summary>
     public string Source { get; init; } = "";

@@ -16,7 +16,7 @@ public sealed record ObservedState(
     IReadOnlyList<LinkReport> Links,
     IReadOnlyList<HealthReport> Health,
     IReadOnlyList<MeshEvent> Events,
-    DateTimeOffset SavedAt);
+    DateTimeOffset SavedAt) : IStoredState;
 
 /// <param name="ConnectedSince">null while it is lost</param>
 public sealed record GatewaySeen(string Name, DateTimeOffset LastSeen, DateTimeOffset? ConnectedSince, bool Lost);

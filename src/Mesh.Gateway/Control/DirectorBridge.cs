@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Mesh.Contracts;
 
@@ -12,7 +11,7 @@ public sealed record DirectorReachable
 }
 
 /// <summary>
-/// Lives in the control-plane actor system (cluster member or ClusterClient) and carries the gateway's
+/// Lives in a core gateway's control-plane actor system (a cluster member) and carries the gateway's
 /// requests to the director; whatever comes back (answers, route-change pushes) goes to the gateway,
 /// which may live in another, longer-lived actor system of the same process.
 /// </summary>
@@ -23,10 +22,6 @@ public sealed class DirectorBridge : ReceiveActor
     /// <summary>A core gateway: the singleton through the local proxy, and route-change pushes through pub-sub.</summary>
     public static Props ViaSingletonProxy(IActorRef proxy, IActorRef mediator, IActorRef gateway) =>
         Props.Create(() => new DirectorBridge((m, self) => proxy.Tell(m, self), mediator, gateway));
-
-    /// <summary>An edge gateway: the receptionists of the core gateways, over its own outbound connection (works behind NAT).</summary>
-    public static Props ViaClusterClient(IActorRef clusterClient, IActorRef gateway) =>
-        Props.Create(() => new DirectorBridge((m, self) => clusterClient.Tell(new ClusterClient.Send(ActorPaths.DirectorProxyPath, m), self), null, gateway));
 
     private readonly IActorRef? _mediator;
     private readonly IActorRef _gateway;

@@ -4,7 +4,7 @@ namespace Mesh.Gateway.Control;
 
 /// <summary>
 /// How a gateway reaches the director. Answers arrive at the gateway actor as ordinary messages. Behind
-/// one interface so the edge's channel can later move off ClusterClient without touching the gateway.
+/// one interface: a core gateway's goes through its control plane, an edge's over a control connection to a core gateway.
 /// </summary>
 public interface IDirectorChannel
 {

@@ -2,7 +2,7 @@ namespace Mesh.Gateway.Control;
 
 /// <summary>
 /// When a gateway's report to the director (links, health) is due: when its content changed, when the
-/// last one is not acknowledged yet (ClusterClient delivers at most once), and every
+/// last one is not acknowledged yet (a channel may be lost with it in flight), and every
 /// <paramref name="refreshEvery"/> in any case (a director that just took over has heard nothing yet).
 /// </summary>
 public sealed class ReportSchedule(TimeSpan refreshEvery)
@@ -11,7 +11,7 @@ public sealed class ReportSchedule(TimeSpan refreshEvery)
     private DateTimeOffset _sentAt = DateTimeOffset.MinValue;
     /// <summary>
     /// Starts from the clock, so a gateway that restarts goes on numbering above its last run: the director
-    /// drops a report older than one it applied (ClusterClient may deliver an old resend after a new one).
+    /// drops a report older than one it applied (a resend may arrive after a newer one, through another core gateway).
     /// </summary>
     private long _sequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
     private bool _acknowledged = true;
