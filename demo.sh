@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 root=$PWD
 demo="$root/.demo"
 config="$root/samples/quickstart/mesh.toml"
-join="127.0.0.1:4053,127.0.0.1:4054"
+join="127.0.0.1:4053,127.0.0.1:4054"        # the core gateways' cluster addresses (the same list on each)
+links="127.0.0.1:7441,127.0.0.1:7442"       # the core gateways' link addresses: where an edge joins
 
 echo "building Mesh.Node and mesh..."
 dotnet build src/Mesh.Node -c Release -o "$demo/bin" --nologo -v quiet
@@ -25,9 +26,11 @@ trap cleanup EXIT INT TERM
 
 dotnet "$demo/bin/Mesh.Node.dll" --config "$config" --check
 [ -f "$demo/pki/ca/ca.key" ] || mesh ca init --out "$demo/pki/ca" --mesh quickstart
-for name in core1 core2 edge1; do
-  [ -f "$demo/pki/certs/$name.key" ] || mesh cert issue "$name" --ca "$demo/pki/ca" --out "$demo/pki/certs" >/dev/null
+for name in core1 core2; do   # core gateways: may join the cluster and host the director (a certificate from before roles is re-issued)
+  mesh cert show "$demo/pki/certs/$name.crt" 2>/dev/null | grep -q "^role  *core" \
+    || mesh cert issue "$name" --role core --ca "$demo/pki/ca" --out "$demo/pki/certs" --force >/dev/null
 done
+[ -f "$demo/pki/certs/edge1.key" ] || mesh cert issue edge1 --ca "$demo/pki/ca" --out "$demo/pki/certs" >/dev/null   # an edge
 
 background() {   # background NAME COMMAND...: output in .demo/logs/NAME.log
   local name=$1; shift
@@ -46,11 +49,11 @@ if command -v redis-server >/dev/null; then
   background redis redis-server --port 7501 --bind 127.0.0.1 --save "" --appendonly no
   redis=yes
 fi
-[ -f "$demo/api.token" ] || (umask 077; head -c 18 /dev/urandom | base64 > "$demo/api.token")
+[ -f "$demo/api.token" ] || (umask 077; head -c 18 /dev/urandom | base64 > "$demo/api.token")   # admin: reads and writes
 gateway core1 --listen 127.0.0.1:7441 --cluster-port 4053 --join "$join" --config "$config" --state-dir "$demo/state/core1" \
   --api 127.0.0.1:7680 --api-token-file "$demo/api.token"
 gateway core2 --listen 127.0.0.1:7442 --cluster-port 4054 --join "$join" --config "$config" --state-dir "$demo/state/core2"
-gateway edge1 --join "$join"
+gateway edge1 --join "$links"
 
 wait_for() {     # wait_for LOG TEXT: until the log has the line, at most 60 s
   for _ in $(seq 1 120); do grep -q "$2" "$demo/logs/$1.log" 2>/dev/null && return 0; sleep 0.5; done
@@ -83,9 +86,10 @@ MSG
 else echo "  (install redis-server to also publish redis on 127.0.0.1:7601 and :7602)"; fi
 cat <<MSG
 
-The admin shell talks to core1's REST API (http://127.0.0.1:7680; metrics at /metrics):
-  dotnet $demo/bin/mesh.dll status --api http://127.0.0.1:7680
-  MESH_API=127.0.0.1:7680 MESH_API_TOKEN=\$(cat $demo/api.token) dotnet $demo/bin/mesh.dll     (a shell: Tab completes)
+The admin shell talks to core1's REST API (http://127.0.0.1:7680; metrics at /metrics); it needs the token:
+  export MESH_API=127.0.0.1:7680 MESH_API_TOKEN=\$(cat $demo/api.token)
+  dotnet $demo/bin/mesh.dll status
+  dotnet $demo/bin/mesh.dll                                      (a shell: Tab completes)
 
 Logs: $demo/logs/. Try: stop the node hosting the director (its log says "director: route map")
 and watch the other take over; or stop the echo service and see it reported down. Ctrl+C stops the demo.
