@@ -17,4 +17,24 @@ if [ "${#need[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/nul
 fi
 # One test project at a time (-m:1): the end-to-end and sites suites run real processes with time bounds
 # (an app refused within 5 s, flows back within 10 s), which a second suite on the same 2 cores blurs.
-dotnet test Mesh.sln -c Release -m:1 --logger "console;verbosity=normal" "$@"
+# Each project's results (every test's message, stack and output) go to a .trx file in $results; every
+# gateway a test started leaves its log in $results/logs/MESH/NAME.log (kept when something failed).
+results="${MESH_TEST_RESULTS:-$PWD/.test-results}"
+rm -rf "$results" && mkdir -p "$results/logs"
+export MESH_TEST_LOGS="$results/logs"
+status=0
+dotnet test Mesh.sln -c Release -m:1 --logger "console;verbosity=normal" --logger trx --results-directory "$results" \
+  --blame-hang-timeout 10m --blame-hang-dump-type none "$@" || status=$?
+
+failed=$(grep -ho '<UnitTestResult [^>]*outcome="Failed"' "$results"/*.trx 2>/dev/null | sed -E 's/.*testName="([^"]*)".*/\1/' | sed 's/&quot;/"/g' | sort -u || true)
+if [ -n "$failed" ]; then
+  echo
+  echo "Failed tests ($(echo "$failed" | wc -l)):"
+  echo "$failed" | sed 's/^/  /'
+  echo "Their messages, stacks and output: $results/*.trx; each gateway's log: $results/logs/MESH/NAME.log (MESH is named in a failed wait's message)."
+elif [ "$status" -ne 0 ]; then
+  echo "dotnet test exited $status with no failed test recorded (a build error, or a test host that crashed: see above)."
+else
+  rm -rf "$results/logs"
+fi
+exit "$status"

@@ -102,6 +102,11 @@ public sealed partial class DirectorActor
         else Refuse(_settings.ConfigPath, [$"{_settings.ConfigPath}: cannot read the file: {m.File.Error}"]);
         if (m.Observed is { } observed)
         {
+            if (!DirectorState.IsPlausible(observed.Revision))
+            {
+                StoreProblem($"the store's observed state has revision {observed.Revision}, out of range 1-{DirectorState.MaxRevision}; not restoring it");
+                return;
+            }
             if (_map is not null) Restore(observed);
             else _observedToRestore = observed;   // once the first revision is published
         }
@@ -166,11 +171,9 @@ public sealed partial class DirectorActor
 
     /// <summary>A revision a real mesh could have (table versions keep 23 bits of it) and a hash of the stored text.</summary>
     private static string? StoredStateProblem(DirectorState s) =>
-        s.Revision is < 1 or > MaxRevision ? $"revision {s.Revision} is out of range 1-{MaxRevision}"
+        !DirectorState.IsPlausible(s.Revision) ? $"revision {s.Revision} is out of range 1-{DirectorState.MaxRevision}"
         : s.ConfigText is null ? "no config text"
         : null;
-
-    public const long MaxRevision = (1L << 22) - 1;
 
     private void Refuse(string source, IReadOnlyList<string> errors)
     {

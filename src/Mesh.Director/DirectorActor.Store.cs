@@ -45,13 +45,20 @@ public sealed partial class DirectorActor
         if (m.Error is not null) { StoreDown(m.Error); return; }
         StoreUp();
         if (_current is not { } current) { if (m.Stored is { } first) Serve(first); return; }
-        if (m.Stored is null || m.Stored.Revision < current.Revision)
+        var stored = m.Stored;
+        if (stored is not null && StoredStateProblem(stored) is { } problem)
         {
-            _log.Info("director: the store does not hold route map v{0} (it was unreachable, or restarted empty); writing it", current.Revision);
+            StoreProblem($"the store holds an unusable state ({problem}); writing route map v{current.Revision} over it");
+            stored = null;
+        }
+        if (stored is null || stored.Revision < current.Revision)
+        {
+            if (m.Stored == stored)
+                _log.Info("director: the store does not hold route map v{0} (it was unreachable, or restarted empty); writing it", current.Revision);
             SaveAsync(_store, current, _stopping.Token).PipeTo(Self);
         }
-        else if (m.Stored.Revision > current.Revision && m.Stored.ConfigHash != current.ConfigHash) ServeNewer(m.Stored);
-        else _storedRevision = Math.Max(_storedRevision, m.Stored.Revision);
+        else if (stored.Revision > current.Revision && stored.ConfigHash != current.ConfigHash) ServeNewer(stored);
+        else _storedRevision = Math.Max(_storedRevision, stored.Revision);
     }
 
     private void OnSaved(Saved m)

@@ -59,12 +59,13 @@ try
     var trust = new MeshTrust();
     if (localMap is not null)   // until the first route table: who the local config declares
         trust.Update(localMap.Gateways.Values.Select(g => (g.Name, g.Kind == GatewayKind.Core)), localMap.Settings.Revoked);
+    var linkPorts = Startup.BindLinkPorts(o);   // the last check that can fail: nothing is said before a one-line error
     var fds = FileDescriptors.RaiseToHardLimit();
     var maxFlows = fds is { } f ? FileDescriptors.MaxClientFlows(f.After) : int.MaxValue;
     if (fds is { } limits)
         Say($"file descriptors: limit {limits.After}{(limits.Before < limits.After ? $" (raised from {limits.Before})" : "")}; "
             + $"client flows at most {maxFlows} at once, {FileDescriptors.Reserve(limits.After)} descriptors kept for links and the control plane");
-    parts = new NodeParts(identity, Startup.BindLinkPorts(o), trust, maxFlows);
+    parts = new NodeParts(identity, linkPorts, trust, maxFlows);
 }
 catch (Exception e) when (e is StartupException or ApiTokenException)
 {

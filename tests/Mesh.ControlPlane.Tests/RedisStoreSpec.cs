@@ -107,6 +107,30 @@ public sealed class RedisStoreSpec() : Akka.TestKit.Xunit2.TestKit("akka.logleve
     }
 
     [RedisFact]
+    public async Task A_forged_revision_near_long_MaxValue_in_Redis_is_neither_served_nor_a_fence_and_is_overwritten()
+    {
+        // Whoever can write to Redis forges the state: a revision a director would never write, to overflow
+        // "the next revision" or to fence every later write out.
+        var forged = (long.MaxValue - 1).ToString();
+        await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration))
+        {
+            await redis.GetDatabase().HashSetAsync("mesh:test:director",
+                [new("revision", forged), new("hash", "x"), new("config", "[mesh]\nname = \"forged\""), new("savedAt", DateTimeOffset.UtcNow.ToString("O"))]);
+            await redis.GetDatabase().HashSetAsync("mesh:test:observed", [new("revision", forged), new("json", "{}")]);
+        }
+        await using var store = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");
+        var director = Sys.ActorOf(DirectorActor.Props(DirectorSettings.For(_config), store, mediator: null));
+        var status = await director.Ask<DirectorStatus>(GetDirectorStatus.Instance, TimeSpan.FromSeconds(15));
+        Assert.Equal(1, status.Version);   // its own file, as for an empty store; not the forged revision, nor forged + 1
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await store.LoadAsync(default))?.Revision), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(250));
+
+        await File.WriteAllTextAsync(_config, TestMesh.Config + "\n# an edit\n");
+        await AwaitAssertAsync(async () => Assert.Equal(2, (await director.Ask<DirectorStatus>(GetDirectorStatus.Instance, TimeSpan.FromSeconds(5))).Version),
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(250));
+        await AwaitAssertAsync(async () => Assert.Equal(2, (await store.LoadAsync(default))?.Revision), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(250));
+    }
+
+    [RedisFact]
     public async Task Observations_under_an_older_revision_cannot_overwrite_newer_ones()
     {
         await using var store = await RedisDirectorStore.ConnectAsync(_redis.Configuration, "test");

@@ -46,29 +46,32 @@ public sealed class ThreeCores : IAsyncDisposable
         {more}
         """;
 
-    public async Task StartAsync(int echoPort, string[]? store = null)
+    /// <summary>Starts the three core gateways and edge1, except <paramref name="down"/> (started later with <see cref="RestartAsync"/>).</summary>
+    public async Task StartAsync(int echoPort, string[]? store = null, string? down = null)
     {
         var admin = Path.Combine(Dir, "admin.token");
         await File.WriteAllTextAsync(admin, TestMesh.ApiToken + "\n");
         for (var i = 1; i <= 3; i++)
         {
             await File.WriteAllTextAsync(ConfigOf(i), Config(echoPort));   // each host its own copy
-            await Start($"core{i}", ["--listen", $"127.0.0.1:{Links[i - 1]}", "--cluster-port", $"{Clusters[i - 1]}", "--join", Join,
+            _args[$"core{i}"] = ["--listen", $"127.0.0.1:{Links[i - 1]}", "--cluster-port", $"{Clusters[i - 1]}", "--join", Join,
                 "--config", ConfigOf(i), "--state-dir", Path.Combine(Dir, $"state{i}"), "--api", $"127.0.0.1:{Apis[i - 1]}",
-                "--api-token-file", admin, .. store ?? []]);
+                "--api-token-file", admin, .. store ?? []];
         }
-        await Start("edge1", ["--join", string.Join(",", Links.Select(p => $"127.0.0.1:{p}"))]);
+        _args["edge1"] = ["--join", string.Join(",", Links.Select(p => $"127.0.0.1:{p}"))];
+        foreach (var name in _args.Keys.Where(n => n != down).ToList()) await RestartAsync(name);
     }
 
-    private async Task Start(string name, string[] args)
+    /// <summary>An API address list for the CLI (MESH_API), in core order.</summary>
+    public string ApiList(params int[] cores) => string.Join(",", cores.Select(c => $"http://127.0.0.1:{Apis[c - 1]}"));
+
+    /// <summary>Starts (again) a gateway with the flags <see cref="StartAsync"/> gave it.</summary>
+    public async Task RestartAsync(string name)
     {
-        _args[name] = args;
-        var node = NodeProcess.Start(name, Dir, ["--name", name, .. args, .. await Certificates.FlagsFor(name)]);
+        var node = NodeProcess.Start(name, Dir, ["--name", name, .. _args[name], .. await Certificates.FlagsFor(name)]);
         _nodes.Add(node);
         Nodes[name] = node;
     }
-
-    public async Task RestartAsync(string name) => await Start(name, _args[name]);
 
     /// <summary>Kills a gateway with SIGKILL (kill -9): no leave, no handover, as a crash or a power cut.</summary>
     public async Task KillAsync(string name) => await Nodes[name].DisposeAsync();
@@ -78,7 +81,6 @@ public sealed class ThreeCores : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var n in _nodes) await n.DisposeAsync();
-        NodeProcess.KeepLogs(_nodes, Path.GetFileName(Dir));
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
     }
 }
@@ -107,6 +109,29 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
 
     [Fact]
     public Task Without_redis_the_core_gateways_keep_the_last_edit_through_a_crash_of_the_directors_node() => FailoverAsync(redis: false);
+
+    [Fact]
+    public async Task A_cold_start_with_the_first_seed_down_forms_the_cluster_serves_the_director_and_the_first_seed_joins_it_later()
+    {
+        var clock = Stopwatch.StartNew();
+        await _mesh.StartAsync(_echo.Port, down: "core1");
+        using var api2 = _mesh.Api(2);
+        using var api3 = _mesh.Api(3);
+        var config = await api2.PollJsonAsync("/v1/config", c => c.TryGetProperty("revision", out var r) && r.GetInt64() == 1, TimeSpan.FromSeconds(60));
+        Assert.Equal(1, config.GetProperty("revision").GetInt64());
+        output.WriteLine($"with core1 down, the director serves v1 {clock.Elapsed.TotalSeconds:0.0}s after the start (.NET start included)");
+        var director = config.GetProperty("director").GetString();
+        Assert.Equal(director, (await api3.PollJsonAsync("/v1/config", c => c.TryGetProperty("director", out _), TestMesh.Ready)).GetProperty("director").GetString());
+        await _mesh.Nodes["core2"].WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_mesh.Core2Entry} for echo: listening"), TestMesh.Ready);
+        Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(_mesh.Core2Entry), TimeSpan.FromSeconds(30)));
+
+        await _mesh.RestartAsync("core1");   // the first seed comes up late: it joins, it founds nothing
+        using var api1 = _mesh.Api(1);
+        var cluster = await api1.PollJsonAsync("/v1/cluster", c => c.TryGetProperty("members", out var m)
+            && m.EnumerateArray().Count(x => x.GetProperty("status").GetString() == "Up") == 3, TimeSpan.FromSeconds(60));
+        Assert.Equal(3, cluster.GetProperty("members").EnumerateArray().Count(x => x.GetProperty("status").GetString() == "Up"));
+        Assert.Equal(director, (await api1.GetJsonAsync("/v1/config")).GetProperty("director").GetString());
+    }
 
     [RedisFact]
     public Task With_redis_restarted_empty_during_the_failover_the_last_edit_is_still_served() => FailoverAsync(redis: true);
@@ -157,6 +182,10 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
         Assert.True(after.GetProperty("fileDiffers").GetBoolean());
 
         Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(added), TimeSpan.FromSeconds(15)), "the entry the edit added does not carry flows");
+        // The CLI, given every core gateway's API, uses the first that answers: core1's is gone
+        var status = await MeshCli.RunAsync(["status", "--json"], env: new Dictionary<string, string> { ["MESH_API"] = _mesh.ApiList(1, 2, 3), ["MESH_API_TOKEN"] = TestMesh.ApiToken });
+        Assert.True(status.ExitCode == 0, status.Err);
+        Assert.Equal(2, JsonDocument.Parse(status.Out).RootElement.GetProperty("revision").GetInt64());
         var (sent, echoed) = await steady.StopAsync();
         Assert.True(sent > 256 * 1024 && sent == echoed && steady.Intact, $"the flow through core2 sent {sent} bytes and got {echoed} back");
         if (redis)

@@ -31,6 +31,7 @@ public sealed class NodeProcess : IAsyncDisposable
     private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string? netns = null)
     {
         Name = name;
+        _mesh = Path.GetFileName(Path.TrimEndingDirectorySeparator(workDir));
         var start = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
         if (netns is not null)
             foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) start.ArgumentList.Add(a);
@@ -91,7 +92,7 @@ public sealed class NodeProcess : IAsyncDisposable
         try { return await found.Task.WaitAsync(timeout); }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"{Name}: no matching line within {timeout.TotalSeconds:0}s; output:\n{Output}");
+            throw new TimeoutException($"{Name} (of {_mesh}): no matching line within {timeout.TotalSeconds:0}s; output:\n{Output}");
         }
     }
 
@@ -111,16 +112,19 @@ public sealed class NodeProcess : IAsyncDisposable
 
 
     /// <summary>
-    /// With MESH_TEST_LOGS=DIR, every line of every process of a mesh is kept in DIR/MESH/NAME.log, to read
-    /// after a failure (.ci/run sets it and keeps the logs of a failed run).
+    /// With MESH_TEST_LOGS=DIR, every line a gateway printed is kept in DIR/MESH/NAME.log once it is stopped
+    /// (MESH: its mesh's temporary directory, named in a failed wait's message), to read after a failure;
+    /// ./test.sh sets it.
     /// </summary>
-    public static void KeepLogs(IEnumerable<NodeProcess> nodes, string mesh)
+    private void KeepLog()
     {
         if (Environment.GetEnvironmentVariable("MESH_TEST_LOGS") is not { Length: > 0 } logs) return;
-        var dir = Path.Combine(logs, mesh);
+        var dir = Path.Combine(logs, _mesh);
         Directory.CreateDirectory(dir);
-        foreach (var n in nodes) File.AppendAllText(Path.Combine(dir, $"{n.Name.Replace('@', '-')}.log"), n.Output + "\n");
+        File.AppendAllText(Path.Combine(dir, $"{Name.Replace('@', '-').Replace('/', '-')}.log"), Output + "\n");
     }
+
+    private readonly string _mesh;
 
     public async ValueTask DisposeAsync()
     {
@@ -132,6 +136,7 @@ public sealed class NodeProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        KeepLog();
     }
 
     private bool _disposed;

@@ -15,6 +15,8 @@ public sealed class SoloCore : IAsyncDisposable
     public int Link { get; } = FreePorts.Next();
     public int ClusterPort { get; } = FreePorts.Next();
     public int ApiPort { get; } = FreePorts.Next();
+    /// <summary>The address the API binds (clients use loopback, which a wildcard includes).</summary>
+    public string ApiHost { get; init; } = "127.0.0.1";
     public TestCertificates Certificates { get; }
     public NodeProcess Node { get; private set; } = null!;
     public string Api => $"http://127.0.0.1:{ApiPort}";
@@ -40,7 +42,7 @@ public sealed class SoloCore : IAsyncDisposable
         var readToken = Path.Combine(Dir, "read.token");
         await File.WriteAllTextAsync(readToken, TestMesh.ApiReadToken + "\n");
         Node = Start(["--name", "core1", "--listen", $"127.0.0.1:{Link}", "--cluster-port", $"{ClusterPort}", "--config", ConfigPath,
-            "--api", $"127.0.0.1:{ApiPort}", "--api-token-file", tokens, "--api-read-token-file", readToken, "--state-dir", Path.Combine(Dir, "state"),
+            "--api", $"{ApiHost}:{ApiPort}", "--api-token-file", tokens, "--api-read-token-file", readToken, "--state-dir", Path.Combine(Dir, "state"),
             .. more, .. await Certificates.FlagsFor("core1")]);
         await Node.WaitForLineAsync(l => l.Contains("gateway core1: route table"), TestMesh.Ready);
         return Node;
@@ -58,7 +60,6 @@ public sealed class SoloCore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var n in _nodes) await n.DisposeAsync();
-        NodeProcess.KeepLogs(_nodes, Path.GetFileName(Dir));
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
     }
 }

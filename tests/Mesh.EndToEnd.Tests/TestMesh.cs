@@ -176,7 +176,6 @@ public sealed class TestMesh : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var n in _nodes) await n.DisposeAsync();
-        NodeProcess.KeepLogs(_nodes, Path.GetFileName(_dir));
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }

@@ -14,15 +14,20 @@ public sealed class CompositeDirectorStore(IReadOnlyList<(string Name, IDirector
     public async Task<DirectorState?> LoadAsync(CancellationToken ct)
     {
         var read = await EachAsync(s => s.LoadAsync(ct));
-        var newest = read.Select(r => r.Value).Where(v => v is not null).MaxBy(v => v!.Revision);
-        if (newest is not null)
-            foreach (var (store, value) in read.Where(r => (r.Value?.Revision ?? 0) < newest.Revision))
-                await Try(store, s => s.SaveAsync(newest, ct));   // repair one that lags
+        // a revision no director could have written (forged in Redis) is passed over, and repaired like a lagging one
+        var newest = read.Select(r => r.Value).Where(v => v is not null && DirectorState.IsPlausible(v.Revision)).MaxBy(v => v!.Revision);
+        if (newest is null) return read.Select(r => r.Value).FirstOrDefault(v => v is not null);   // the director says what is wrong with it
+        foreach (var (store, value) in read.Where(r => r.Value is not { } v || !DirectorState.IsPlausible(v.Revision) || v.Revision < newest.Revision))
+        {
+            if (value is { } bad && !DirectorState.IsPlausible(bad.Revision))
+                report($"{store.Name} holds an unusable revision {bad.Revision}; writing v{newest.Revision} over it");
+            await Try(store, s => s.SaveAsync(newest, ct));   // repair one that lags
+        }
         return newest;
     }
 
     public async Task<ObservedState?> LoadObservedAsync(CancellationToken ct) =>
-        (await EachAsync(s => s.LoadObservedAsync(ct))).Select(r => r.Value).Where(v => v is not null).MaxBy(v => (v!.Revision, v.SavedAt));
+        (await EachAsync(s => s.LoadObservedAsync(ct))).Select(r => r.Value).Where(v => v is not null && DirectorState.IsPlausible(v.Revision)).MaxBy(v => (v!.Revision, v.SavedAt));
 
     public async Task<bool> SaveAsync(DirectorState state, CancellationToken ct) =>
         (await EachAsync(s => s.SaveAsync(state, ct))).All(r => r.Value);

@@ -8,6 +8,15 @@ public sealed record DirectorState(long Revision, string ConfigHash, string Conf
 {
     /// <summary>Where this revision came from: a file on a node, or a push through the API.</summary>
     public string Source { get; init; } = "";
+
+    /// <summary>The highest revision a director writes: route table versions keep 22 bits of it.</summary>
+    public const long MaxRevision = (1L << 22) - 1;
+
+    /// <summary>
+    /// Whether a revision read from a store is one a director could have written. The director trusts a store
+    /// no more than a gateway: a forged revision near long.MaxValue must neither be served nor fence writes.
+    /// </summary>
+    public static bool IsPlausible(long revision) => revision is >= 1 and <= MaxRevision;
 }
 
 public interface IDirectorStore

@@ -11,17 +11,19 @@ namespace Mesh.Director.Store;
 public sealed class RedisDirectorStore : IDirectorStore, IAsyncDisposable
 {
     // KEYS[1] = the state hash; ARGV = revision, config hash, config text, saved at, source. 1 = saved, 0 = refused.
-    private const string SaveIfNotOlder = """
-        local stored = redis.call('HGET', KEYS[1], 'revision')
-        if stored and tonumber(stored) > tonumber(ARGV[1]) then return 0 end
+    // A stored revision that no director could have written (not a number, or past MaxRevision: someone wrote
+    // to Redis by hand or forged it) fences nothing: it would otherwise refuse every write forever.
+    private static readonly string SaveIfNotOlder = $"""
+        local stored = tonumber(redis.call('HGET', KEYS[1], 'revision'))
+        if stored and stored <= {DirectorState.MaxRevision} and stored > tonumber(ARGV[1]) then return 0 end
         redis.call('HSET', KEYS[1], 'revision', ARGV[1], 'hash', ARGV[2], 'config', ARGV[3], 'savedAt', ARGV[4], 'source', ARGV[5])
         return 1
         """;
 
     // KEYS[1] = the observed-state hash; ARGV = revision, JSON. 1 = saved, 0 = refused.
-    private const string SaveObservedIfNotOlder = """
-        local stored = redis.call('HGET', KEYS[1], 'revision')
-        if stored and tonumber(stored) > tonumber(ARGV[1]) then return 0 end
+    private static readonly string SaveObservedIfNotOlder = $"""
+        local stored = tonumber(redis.call('HGET', KEYS[1], 'revision'))
+        if stored and stored <= {DirectorState.MaxRevision} and stored > tonumber(ARGV[1]) then return 0 end
         redis.call('HSET', KEYS[1], 'revision', ARGV[1], 'json', ARGV[2])
         return 1
         """;

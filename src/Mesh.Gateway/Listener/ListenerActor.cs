@@ -81,7 +81,8 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
     private void Admit(Socket client)
     {
         var from = client.RemoteEndPoint as IPEndPoint;
-        var reason = from is null || !Networks.Admits(_allow, from.Address) ? "not_allowed"
+        var address = from?.Address is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : from?.Address;   // a dual-stack socket's view of an IPv4 client
+        var reason = address is null || !Networks.Admits(_allow, address) ? "not_allowed"
             : _open >= _entry.MaxConnections ? "max_connections"
             : !_ctx.ClientSlots.TryTake() ? "gateway_full"
             : null;
@@ -93,7 +94,7 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
         }
         SocketTuning.Reset(client);
         MeshMeter.EntryRefusals.Add(1, new KeyValuePair<string, object?>("entry", _entry.Listen), new KeyValuePair<string, object?>("reason", reason));
-        var source = from?.Address.ToString() ?? "?";
+        var source = address?.ToString() ?? "?";
         if (_refusals.ShouldLog($"{reason} {source}", Environment.TickCount64, out var held))
             _log.Warning("entry {0} for {1}: refused a client from {2}: {3}{4}", _entry.Listen, _entry.Service, source, reason switch
             {

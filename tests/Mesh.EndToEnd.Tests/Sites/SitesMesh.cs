@@ -180,7 +180,6 @@ public sealed class SitesMesh : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var n in _all) await n.DisposeAsync();
-        NodeProcess.KeepLogs(_all, Path.GetFileName(_dir));
         if (_up) NetNs.Sites("down", Prefix);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
