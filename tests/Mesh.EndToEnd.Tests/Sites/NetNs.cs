@@ -66,6 +66,23 @@ public static partial class NetNs
         }
     }
 
+    /// <summary>A listening socket inside namespace <paramref name="ns"/>: a service at that site that the test itself runs.</summary>
+    public static Socket Listen(string ns, IPEndPoint at, int backlog = 128)
+    {
+        var s = CreateSocketIn(ns);
+        try
+        {
+            s.Bind(at);
+            s.Listen(backlog);
+            return s;
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>setns(2) changes the calling thread only: a short-lived thread enters, creates the socket, and goes back.</summary>
     private static Socket CreateSocketIn(string ns)
     {
