@@ -57,6 +57,7 @@ public sealed partial class DirectorActor
                 _log.Info("director: the store does not hold route map v{0} (it was unreachable, or restarted empty); writing it", current.Revision);
             SaveAsync(_store, current, _stopping.Token).PipeTo(Self);
         }
+        else if (_pending is { } ours && stored.Revision == ours.State.Revision) { }   // this director's own write, not yet confirmed: published once it is
         else if (stored.Revision > current.Revision && stored.ConfigHash != current.ConfigHash) ServeNewer(stored);
         else _storedRevision = Math.Max(_storedRevision, stored.Revision);
     }
@@ -85,7 +86,7 @@ public sealed partial class DirectorActor
     private void PublishStored(PendingRevision p)
     {
         _current = p.State;
-        Publish(p.Map, p.State.Revision, p.State.Source);
+        if (_revision != p.State.Revision || _map?.ContentHash != p.Map.ContentHash) Publish(p.Map, p.State.Revision, p.State.Source);
         p.ReplyTo?.Tell(Status());
     }
 

@@ -68,7 +68,7 @@ public sealed class NodeProcess : IAsyncDisposable
 
     private static async Task<(int ExitCode, string Output)> RunDllAsync(string dll, string[] args)
     {
-        await using var p = new NodeProcess("run", args, AppContext.BaseDirectory, dll);
+        await using var p = new NodeProcess("run", args, AppContext.BaseDirectory, dll) { _keepLog = false };   // its output is returned
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p._process.WaitForExitAsync(cts.Token);
         p._process.WaitForExit();   // drains the redirected streams
@@ -118,13 +118,14 @@ public sealed class NodeProcess : IAsyncDisposable
     /// </summary>
     private void KeepLog()
     {
-        if (Environment.GetEnvironmentVariable("MESH_TEST_LOGS") is not { Length: > 0 } logs) return;
+        if (!_keepLog || Environment.GetEnvironmentVariable("MESH_TEST_LOGS") is not { Length: > 0 } logs) return;
         var dir = Path.Combine(logs, _mesh);
         Directory.CreateDirectory(dir);
         File.AppendAllText(Path.Combine(dir, $"{Name.Replace('@', '-').Replace('/', '-')}.log"), Output + "\n");
     }
 
     private readonly string _mesh;
+    private bool _keepLog = true;
 
     public async ValueTask DisposeAsync()
     {

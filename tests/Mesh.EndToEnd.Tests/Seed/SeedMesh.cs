@@ -264,7 +264,6 @@ public sealed class SeedMesh : IAsyncDisposable
         foreach (var n in _all) await n.DisposeAsync();
         foreach (var p in _programs) await p.DisposeAsync();
         if (App is not null) await App.DisposeAsync();
-        NodeProcess.KeepLogs(_all, Path.GetFileName(_dir));
         if (_up) SeedNet("down", Prefix);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
