@@ -79,8 +79,12 @@ public sealed class ClusterJoinActor : ReceiveActor, IWithTimers
         public static readonly NotAdmitted Instance = new();
     }
     private sealed record Probed(IReadOnlyList<HostPort> Up);
+    private sealed record OthersProbed(IReadOnlyList<HostPort> Up);
 
     public static readonly TimeSpan HintAfter = TimeSpan.FromSeconds(15);
+    /// <summary>Not a member this long while other seeds answer: the control plane starts again (past every founding turn of a 3-seed list).</summary>
+    public static readonly TimeSpan StalledAfter = TimeSpan.FromSeconds(25);
+    private readonly DateTime _started = DateTime.UtcNow;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly IReadOnlyList<HostPort> _seeds;
@@ -129,6 +133,28 @@ public sealed class ClusterJoinActor : ReceiveActor, IWithTimers
         Receive<NotAdmitted>(_ =>
         {
             if (InCluster) return;
+            var others = _seeds.Where(s => !SeedPlan.IsSelf(_o, s)).ToList();
+            Task.WhenAll(others.Select(s => SeedPlan.AnswersAsync(s, TimeSpan.FromSeconds(1))))
+                .PipeTo(Self, success: up => new OthersProbed(others.Where((_, i) => up[i]).ToList()));
+        });
+        Receive<OthersProbed>(m =>
+        {
+            if (InCluster) return;
+            if (m.Up.Count > 0 && DateTime.UtcNow - _started < StalledAfter)
+            {   // a seed that founds (10 s per rank) or a cluster still forming: ask again
+                Timers.StartSingleTimer("hint", NotAdmitted.Instance, StalledAfter - (DateTime.UtcNow - _started));
+                return;
+            }
+            if (m.Up.Count > 0)
+            {   // measured: after two gateways dialed each other at once, one direction of their association can stay dead
+                // (the seed receives every InitJoin, its answers never arrive); a new incarnation associates afresh.
+                // A certificate the cluster refuses stops the control plane at the TLS handshake before this.
+                _log.Warning("cluster: not a member after {0:0}s although {1} answer{2} on the cluster port: an association that stalled "
+                             + "(two gateways dialed each other at once); starting the control plane again", (DateTime.UtcNow - _started).TotalSeconds,
+                             string.Join(", ", m.Up), m.Up.Count == 1 ? "s" : "");
+                Context.System.Terminate();
+                return;
+            }
             _log.Warning("cluster: not a member after {0:0}s: none of the seeds ({1}) has taken this gateway in. A core gateway refuses a certificate "
                          + "that lacks the core role, is not declared as a core gateway in the served mesh config, or is revoked (their logs say which); "
                          + "or no seed is reachable", HintAfter.TotalSeconds, string.Join(", ", _seeds));

@@ -16,6 +16,9 @@ public sealed class ClusterCliSpec : IAsyncLifetime
         await _mesh.ReadyForFlowsAsync();
         using var http = TestMesh.Http(Api);
         await http.WaitReadyAsync(TestMesh.Ready);
+        // the director answers once core1 is Up; core2 may still be joining (its route table came through core1)
+        await http.PollJsonAsync("/v1/cluster", c => c.TryGetProperty("members", out var m)
+            && m.EnumerateArray().Count(x => x.GetProperty("status").GetString() == "Up") == 2, TestMesh.Ready);
     }
 
     public async Task DisposeAsync()

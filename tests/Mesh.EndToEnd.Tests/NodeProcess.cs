@@ -28,10 +28,12 @@ public sealed class NodeProcess : IAsyncDisposable
     public static string CliDll => Path.Combine(AppContext.BaseDirectory, "mesh.dll");
 
     /// <param name="netns">run inside this network namespace (ip netns exec), for the sites suite</param>
-    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string? netns = null)
+    /// <param name="keepLog">write every line to MESH_TEST_LOGS/MESH/NAME.log as it comes (when that is set)</param>
+    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string? netns = null, bool keepLog = true)
     {
         Name = name;
         _mesh = Path.GetFileName(Path.TrimEndingDirectorySeparator(workDir));
+        if (keepLog) _log = OpenLog(name, _mesh);
         var start = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
         if (netns is not null)
             foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) start.ArgumentList.Add(a);
@@ -68,7 +70,7 @@ public sealed class NodeProcess : IAsyncDisposable
 
     private static async Task<(int ExitCode, string Output)> RunDllAsync(string dll, string[] args)
     {
-        await using var p = new NodeProcess("run", args, AppContext.BaseDirectory, dll) { _keepLog = false };   // its output is returned
+        await using var p = new NodeProcess("run", args, AppContext.BaseDirectory, dll, keepLog: false);   // its output is returned
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p._process.WaitForExitAsync(cts.Token);
         p._process.WaitForExit();   // drains the redirected streams
@@ -102,6 +104,7 @@ public sealed class NodeProcess : IAsyncDisposable
         lock (_gate)
         {
             _lines.Add(line);
+            _log?.WriteLine(line);
             foreach (var w in _waiters.Where(w => w.Match(line)).ToList())
             {
                 _waiters.Remove(w);
@@ -112,20 +115,21 @@ public sealed class NodeProcess : IAsyncDisposable
 
 
     /// <summary>
-    /// With MESH_TEST_LOGS=DIR, every line a gateway printed is kept in DIR/MESH/NAME.log once it is stopped
-    /// (MESH: its mesh's temporary directory, named in a failed wait's message), to read after a failure;
-    /// ./test.sh sets it.
+    /// With MESH_TEST_LOGS=DIR, every line a gateway prints is also written to DIR/MESH/NAME.log as it comes
+    /// (MESH: its mesh's temporary directory, named in a failed wait's message), so a failed test's gateways
+    /// can be read afterwards, even when the test never got to stop them; ./test.sh sets it.
     /// </summary>
-    private void KeepLog()
+    private static StreamWriter? OpenLog(string name, string mesh)
     {
-        if (!_keepLog || Environment.GetEnvironmentVariable("MESH_TEST_LOGS") is not { Length: > 0 } logs) return;
-        var dir = Path.Combine(logs, _mesh);
+        if (Environment.GetEnvironmentVariable("MESH_TEST_LOGS") is not { Length: > 0 } logs) return null;
+        var dir = Path.Combine(logs, mesh);
         Directory.CreateDirectory(dir);
-        File.AppendAllText(Path.Combine(dir, $"{Name.Replace('@', '-').Replace('/', '-')}.log"), Output + "\n");
+        var file = new FileStream(Path.Combine(dir, $"{name.Replace('@', '-').Replace('/', '-')}.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        return new StreamWriter(file) { AutoFlush = true };
     }
 
     private readonly string _mesh;
-    private bool _keepLog = true;
+    private StreamWriter? _log;
 
     public async ValueTask DisposeAsync()
     {
@@ -137,7 +141,11 @@ public sealed class NodeProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
-        KeepLog();
+        lock (_gate)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
     }
 
     private bool _disposed;

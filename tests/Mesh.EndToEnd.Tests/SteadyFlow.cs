@@ -71,6 +71,15 @@ public sealed class SteadyFlow : IDisposable
                     w.Reached.TrySetResult();
                 }
         }
+        // The end of the stream: a FIN, or a reset whose error our sending side consumed first (Linux reports a
+        // connection's error to one call only; the next recv then reads 0). One more byte tells them apart: after a
+        // FIN the socket still sends, after a reset it cannot.
+        if (_stopSending.IsCancellationRequested) return;   // we half-closed: the end is ours
+        try { _socket.Send(new byte[1]); }
+        catch (SocketException e) when (e.SocketErrorCode != SocketError.Shutdown)
+        {
+            throw new SocketException((int)SocketError.ConnectionReset);
+        }
     }
 
     /// <summary>Waits until <paramref name="bytes"/> came back (the flow is running).</summary>

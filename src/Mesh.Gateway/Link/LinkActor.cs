@@ -107,7 +107,10 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             if (m.Error != _lastError || _up) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
             (_up, _lastError) = (false, m.Error);
             TellGateway();
-            Timers.StartSingleTimer("retry", Replenish.Instance, Backoff(_failures));
+            // another address of the peer (a gateway with two public addresses) is tried at once; the backoff
+            // comes after every address failed in turn
+            if (_addresses.Count > 1 && _next % _addresses.Count != 0) Self.Tell(Replenish.Instance);
+            else Timers.StartSingleTimer("retry", Replenish.Instance, Backoff(_failures / Math.Max(1, _addresses.Count)));
         });
         Receive<LinkTargetChanged>(m =>
         {
