@@ -107,7 +107,7 @@ public static class NodeCommand
         options = new NodeOptions(name)
         {
             Join = result.GetValue(Join) ?? [], ClusterPort = result.GetValue(ClusterPort), Listen = result.GetValue(Listen) ?? [],
-            Advertise = result.GetValue(Advertise), ConfigPath = result.GetValue(ConfigFile), Redis = result.GetValue(Redis),
+            Advertise = result.GetValue(Advertise)?.Trim().TrimStart('[').TrimEnd(']'), ConfigPath = result.GetValue(ConfigFile), Redis = result.GetValue(Redis),
             RedisPasswordFile = result.GetValue(RedisPasswordFile), Api = result.GetValue(Api), Cert = result.GetValue(Cert), Key = result.GetValue(Key),
             Ca = result.GetValue(Ca), StateDir = result.GetValue(StateDir) ?? Path.Combine("mesh-state", name),
             ApiTokenFile = result.GetValue(ApiTokenFile), ApiReadTokenFile = result.GetValue(ApiReadTokenFile), ApiPublicReads = result.GetValue(ApiPublicReads),

@@ -80,7 +80,7 @@ public sealed record NodeOptions(string Name)
         if (Advertise is not null && !IsCore)
             yield return "--advertise needs --listen: only core gateways are dialed";
         if (Advertise is not null && !HostPort.TryParse($"{(Advertise.Contains(':') ? $"[{Advertise}]" : Advertise)}:1", out _, out _))
-            yield return $"--advertise: '{Advertise}' is neither an IP address nor a host name";
+            yield return $"--advertise: '{Advertise}' is neither an IP address nor a host name (give the host alone: the ports are --listen's and --cluster-port's)";
         if ((ApiCert is null) != (ApiKey is null))
             yield return "--api-cert and --api-key go together (the API's HTTPS certificate and its key)";
         if (ApiCert is not null && Api is null)

@@ -44,6 +44,7 @@ try
     catch (MeshIdentityException e) { throw new StartupException(e.Message); }
     if (identity.Name != o.Name) throw new StartupException($"--cert {o.Cert} is issued to '{identity.Name}', but --name is '{o.Name}'");
     Startup.CheckRole(o, identity);
+    foreach (var listen in o.Listen) Startup.CheckFree("--listen", listen);   // first: the cluster binds the first --listen host too
     if (o.Api is not null)
     {
         ApiTokens.From(o);
