@@ -75,7 +75,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
             _flows = new FlowContext(settings.Name, dp.Identity,
                 new LinkRegistry((link, open) => self.Tell(new PeerFlowArrived(link, open))), new RouteView())
             {
-                Trust = dp.Trust, ClientSlots = new ClientSlots(dp.MaxClientFlows),
+                Trust = dp.Trust, ClientSlots = new ClientSlots(dp.MaxClientFlows, dp.DescriptorsLow),
             };
         }
 

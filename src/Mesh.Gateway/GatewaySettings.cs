@@ -13,6 +13,8 @@ public sealed record DataPlaneSettings(MeshIdentity Identity, IReadOnlyList<Link
     public MeshTrust Trust { get; init; } = new();
     /// <summary>Client flows served at once across all entries.</summary>
     public int MaxClientFlows { get; init; } = int.MaxValue;
+    /// <summary>True while the process is near its file-descriptor limit: new clients are refused.</summary>
+    public Func<bool>? DescriptorsLow { get; init; }
     /// <summary>What --listen bound and --advertise says (a core gateway checks its `links` in the config against them).</summary>
     public IReadOnlyList<Mesh.Config.HostPort> Listen { get; init; } = [];
     public string? Advertise { get; init; }

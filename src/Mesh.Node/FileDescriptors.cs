@@ -46,6 +46,41 @@ public static partial class FileDescriptors
     /// <summary>Descriptors kept for the gateway's own work out of <paramref name="limit"/>: a tenth, at least 128.</summary>
     public static int Reserve(ulong limit) => (int)Math.Min(limit / 2, Math.Max(128, limit / 10));
 
+    public static bool CanCount => Directory.Exists(OpenDescriptors);
+
+    private const string OpenDescriptors = "/proc/self/fd";
+
+    /// <summary>
+    /// The descriptors the process has open, counted at most every 100 ms (a directory listing), plus two for each
+    /// client admitted since the count: "low" once fewer than the reserve would be left. What the gateway's own
+    /// work holds grows with its peers and link pools (a core gateway of a small mesh holds ~200 at rest), so a
+    /// count of client flows alone cannot keep the reserve.
+    /// </summary>
+    public sealed class Watch(ulong limit)
+    {
+        private readonly long _refuseAbove = (long)Math.Min(limit, int.MaxValue) - Reserve(limit);
+        private readonly Lock _gate = new();
+        private long _countedAt = long.MinValue / 2, _estimate;
+
+        /// <summary>Asked once per client about to be admitted: true refuses it; false counts its two descriptors.</summary>
+        public bool Low()
+        {
+            lock (_gate)
+            {
+                var now = Environment.TickCount64;
+                if (now - _countedAt >= 100)
+                {
+                    _countedAt = now;
+                    try { _estimate = Directory.EnumerateFileSystemEntries(OpenDescriptors).Count(); }
+                    catch (IOException) { return true; }   // cannot even list them: out of descriptors
+                }
+                if (_estimate + 2 > _refuseAbove) return true;
+                _estimate += 2;
+                return false;
+            }
+        }
+    }
+
     /// <summary>Client flows served at once: what the reserve leaves, two descriptors a flow.</summary>
     public static int MaxClientFlows(ulong limit) => limit > int.MaxValue ? int.MaxValue / 2 : (int)(((int)limit - Reserve(limit)) / 2);
 }

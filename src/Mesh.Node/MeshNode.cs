@@ -15,7 +15,11 @@ using Mesh.Transport.Security;
 namespace Mesh.Node;
 
 /// <summary>What a node starts with besides its options: its TLS identity, its bound link ports, who it admits.</summary>
-public sealed record NodeParts(MeshIdentity Identity, IReadOnlyList<LinkServer> LinkServers, MeshTrust Trust, int MaxClientFlows);
+public sealed record NodeParts(MeshIdentity Identity, IReadOnlyList<LinkServer> LinkServers, MeshTrust Trust, int MaxClientFlows)
+{
+    /// <summary>True while the process is near its file-descriptor limit (FileDescriptors.Watch).</summary>
+    public Func<bool>? DescriptorsLow { get; init; }
+}
 
 /// <summary>
 /// The composition root. Every node runs the gateway (route table, listeners, links, flows) in an actor
@@ -32,7 +36,7 @@ public static class MeshNode
     {
         var dataPlane = parts is null ? null : new DataPlaneSettings(parts.Identity, parts.LinkServers)
         {
-            DirectorAsk = ask, Trust = parts.Trust, MaxClientFlows = parts.MaxClientFlows, Join = o.IsCore ? [] : o.Join,
+            DirectorAsk = ask, Trust = parts.Trust, MaxClientFlows = parts.MaxClientFlows, DescriptorsLow = parts.DescriptorsLow, Join = o.IsCore ? [] : o.Join,
             Listen = o.Listen, Advertise = o.Advertise,
         };
         var settings = (o.IsCore ? GatewaySettings.Core(o.Name) : GatewaySettings.Edge(o.Name)) with { DataPlane = dataPlane };

@@ -66,7 +66,10 @@ try
     if (fds is { } limits)
         Say($"file descriptors: limit {limits.After}{(limits.Before < limits.After ? $" (raised from {limits.Before})" : "")}; "
             + $"client flows at most {maxFlows} at once, {FileDescriptors.Reserve(limits.After)} descriptors kept for links and the control plane");
-    parts = new NodeParts(identity, linkPorts, trust, maxFlows);
+    parts = new NodeParts(identity, linkPorts, trust, maxFlows)
+    {
+        DescriptorsLow = fds is { } l && l.After < int.MaxValue && FileDescriptors.CanCount ? new FileDescriptors.Watch(l.After).Low : null,
+    };
 }
 catch (Exception e) when (e is StartupException or ApiTokenException)
 {

@@ -27,18 +27,16 @@ public sealed class NodeProcess : IAsyncDisposable
     public static string NodeDll => Path.Combine(AppContext.BaseDirectory, "Mesh.Node.dll");
     public static string CliDll => Path.Combine(AppContext.BaseDirectory, "mesh.dll");
 
-    /// <param name="netns">run inside this network namespace (ip netns exec), for the sites suite</param>
+    /// <param name="launcher">a command that runs dotnet for us: ip netns exec NS (the sites suite), prlimit (a file limit)</param>
     /// <param name="keepLog">write every line to MESH_TEST_LOGS/MESH/NAME.log as it comes (when that is set)</param>
-    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string? netns = null, bool keepLog = true)
+    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string[]? launcher = null, bool keepLog = true)
     {
         Name = name;
         _mesh = Path.GetFileName(Path.TrimEndingDirectorySeparator(workDir));
         if (keepLog) _log = OpenLog(name, _mesh);
-        var start = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        if (netns is not null)
-            foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) start.ArgumentList.Add(a);
-        start.ArgumentList.Add(dll ?? NodeDll);
-        foreach (var a in args) start.ArgumentList.Add(a);
+        string[] command = [.. launcher ?? [], "dotnet", dll ?? NodeDll, .. args];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        foreach (var a in command.Skip(1)) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
         _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
@@ -55,7 +53,11 @@ public sealed class NodeProcess : IAsyncDisposable
 
     /// <summary>Starts Mesh.Node (or, with <paramref name="dll"/>, another of our binaries) inside a network namespace.</summary>
     public static NodeProcess StartIn(string netns, string name, string workDir, string[] args, string? dll = null) =>
-        new(name, args, workDir, dll ?? NodeDll, netns);
+        new(name, args, workDir, dll, ["ip", "netns", "exec", netns]);
+
+    /// <summary>Starts Mesh.Node with its file descriptors limited to <paramref name="limit"/> (soft and hard), as a small host would.</summary>
+    public static NodeProcess StartWithFileLimit(int limit, string name, string workDir, string[] args) =>
+        new(name, args, workDir, launcher: ["prlimit", $"--nofile={limit}:{limit}"]);
 
     public bool HasExited => _process.HasExited;
 

@@ -17,6 +17,10 @@ public sealed class SoloCore : IAsyncDisposable
     public int ApiPort { get; } = FreePorts.Next();
     /// <summary>The address the API binds (clients use loopback, which a wildcard includes).</summary>
     public string ApiHost { get; init; } = "127.0.0.1";
+    /// <summary>The address the link port binds (--listen); with a wildcard, give --advertise.</summary>
+    public string ListenHost { get; init; } = "127.0.0.1";
+    /// <summary>Starts the gateway with this RLIMIT_NOFILE (soft and hard); null: the test's own.</summary>
+    public int? FileLimit { get; init; }
     public TestCertificates Certificates { get; }
     public NodeProcess Node { get; private set; } = null!;
     public string Api => $"http://127.0.0.1:{ApiPort}";
@@ -41,7 +45,7 @@ public sealed class SoloCore : IAsyncDisposable
         await File.WriteAllTextAsync(tokens, TestMesh.ApiToken + "\n");
         var readToken = Path.Combine(Dir, "read.token");
         await File.WriteAllTextAsync(readToken, TestMesh.ApiReadToken + "\n");
-        Node = Start(["--name", "core1", "--listen", $"127.0.0.1:{Link}", "--cluster-port", $"{ClusterPort}", "--config", ConfigPath,
+        Node = Start(["--name", "core1", "--listen", $"{ListenHost}:{Link}", "--cluster-port", $"{ClusterPort}", "--config", ConfigPath,
             "--api", $"{ApiHost}:{ApiPort}", "--api-token-file", tokens, "--api-read-token-file", readToken, "--state-dir", Path.Combine(Dir, "state"),
             .. more, .. await Certificates.FlagsFor("core1")]);
         await Node.WaitForLineAsync(l => l.Contains("gateway core1: route table"), TestMesh.Ready);
@@ -50,7 +54,8 @@ public sealed class SoloCore : IAsyncDisposable
 
     public NodeProcess Start(string[] args)
     {
-        var node = NodeProcess.Start(args.SkipWhile(a => a != "--name").Skip(1).FirstOrDefault() ?? "node", Dir, args);
+        var name = args.SkipWhile(a => a != "--name").Skip(1).FirstOrDefault() ?? "node";
+        var node = FileLimit is { } limit ? NodeProcess.StartWithFileLimit(limit, name, Dir, args) : NodeProcess.Start(name, Dir, args);
         _nodes.Add(node);
         return node;
     }

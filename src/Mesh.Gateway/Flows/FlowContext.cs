@@ -41,9 +41,11 @@ public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistr
 /// <summary>
 /// The gateway-wide cap on client flows: each takes a slot while it runs (two file descriptors: the client's
 /// and the link's or the service's), so that a flood on one entry cannot take the descriptors the links, the
-/// director, its store and the API need.
+/// director, its store and the API need. <paramref name="descriptorsLow"/> says when the process itself is
+/// near its limit (what the gateway's own work uses grows with its peers and pools): a client is refused
+/// then too, whatever the count.
 /// </summary>
-public sealed class ClientSlots(int capacity)
+public sealed class ClientSlots(int capacity, Func<bool>? descriptorsLow = null)
 {
     private int _used;
     public int Capacity { get; } = capacity;
@@ -51,6 +53,7 @@ public sealed class ClientSlots(int capacity)
 
     public bool TryTake()
     {
+        if (descriptorsLow?.Invoke() == true) return false;
         if (Interlocked.Increment(ref _used) <= Capacity) return true;
         Interlocked.Decrement(ref _used);
         return false;
