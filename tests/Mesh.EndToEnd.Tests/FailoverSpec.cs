@@ -17,7 +17,9 @@ public sealed class ThreeCores : IAsyncDisposable
     public int[] Links { get; } = [FreePorts.Next(), FreePorts.Next(), FreePorts.Next()];
     public int[] Clusters { get; } = [FreePorts.Next(), FreePorts.Next(), FreePorts.Next()];
     public int[] Apis { get; } = [FreePorts.Next(), FreePorts.Next(), FreePorts.Next()];
-    public int Core2Entry { get; } = FreePorts.Next();
+    /// <summary>An entry for the echo service on each core gateway (core N's is [N - 1]).</summary>
+    public int[] Entries { get; } = [FreePorts.Next(), FreePorts.Next(), FreePorts.Next()];
+    public int Core2Entry => Entries[1];
     public Dictionary<string, NodeProcess> Nodes { get; } = [];
     public string Join => string.Join(",", Clusters.Select(p => $"127.0.0.1:{p}"));
 
@@ -40,8 +42,16 @@ public sealed class ThreeCores : IAsyncDisposable
         gateway = "edge1"
         target = "127.0.0.1:{echoPort}"
         [[entries]]
+        gateway = "core1"
+        listen = "127.0.0.1:{Entries[0]}"
+        service = "echo"
+        [[entries]]
         gateway = "core2"
-        listen = "127.0.0.1:{Core2Entry}"
+        listen = "127.0.0.1:{Entries[1]}"
+        service = "echo"
+        [[entries]]
+        gateway = "core3"
+        listen = "127.0.0.1:{Entries[2]}"
         service = "echo"
         {more}
         """;
@@ -101,6 +111,9 @@ public sealed class ThreeCores : IAsyncDisposable
             catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException) { return false; }   // restarting, or killed
         }
     }
+
+    /// <summary>Which core gateway (1-3) hosts the director, from a director address as /v1/config gives it.</summary>
+    public int CoreAt(string directorAddress) => Array.FindIndex(Clusters, p => directorAddress.EndsWith($":{p}")) + 1;
 
     /// <summary>An API address list for the CLI (MESH_API), in core order.</summary>
     public string ApiList(params int[] cores) => string.Join(",", cores.Select(c => $"http://127.0.0.1:{Apis[c - 1]}"));
@@ -180,53 +193,64 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
     {
         if (redis) await _redis.StartAsync();
         await _mesh.StartAsync(_echo.Port, redis ? ["--redis", _redis.Configuration] : null);
-        using var api1 = _mesh.Api(1);
-        await api1.PollJsonAsync("/v1/config", c => c.TryGetProperty("revision", out var r) && r.GetInt64() == 1, TestMesh.Ready);
+        using (var api1 = _mesh.Api(1))
+            await api1.PollJsonAsync("/v1/config", c => c.TryGetProperty("revision", out var r) && r.GetInt64() == 1, TestMesh.Ready);
         await _mesh.WaitForSteadyClusterAsync(TimeSpan.FromSeconds(90));
-        await _mesh.Nodes["edge1"].WaitForLineAsync(l => l.Contains("link to core2 up"), TestMesh.Ready);
-        await _mesh.Nodes["core2"].WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_mesh.Core2Entry} for echo: listening"), TestMesh.Ready);
-        Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(_mesh.Core2Entry), TimeSpan.FromSeconds(30)));
-        using var steady = await SteadyFlow.StartAsync(await ClientFlows.ConnectAsync(_mesh.Core2Entry));
+        // Usually core1 (the oldest member) hosts the director; after a stalled first association it can be another.
+        using var anyApi = _mesh.Api(1);
+        var director = (await anyApi.GetJsonAsync("/v1/config")).GetProperty("director").GetString()!;
+        var dying = _mesh.CoreAt(director);
+        Assert.InRange(dying, 1, 3);
+        var survivor = dying % 3 + 1;
+        var other = 6 - dying - survivor;   // the third core gateway
+        output.WriteLine($"the director runs on core{dying}; the flow goes through core{survivor}'s entry; the edit adds an entry on core{other}");
+
+        var entry = _mesh.Entries[survivor - 1];
+        await _mesh.Nodes["edge1"].WaitForLineAsync(l => l.Contains($"link to core{survivor} up"), TestMesh.Ready);
+        await _mesh.Nodes[$"core{survivor}"].WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{entry} for echo: listening"), TestMesh.Ready);
+        Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(entry), TimeSpan.FromSeconds(30)));
+        using var steady = await SteadyFlow.StartAsync(await ClientFlows.ConnectAsync(entry));
         await steady.WaitForBytesAsync(256 * 1024);
 
-        // The operator edits the director's own copy (core1's): a new entry on core3. Applied as v2.
+        // The operator edits the director's own copy of the file: a new entry on another core gateway. Applied as v2.
         var added = FreePorts.Next();
-        await File.WriteAllTextAsync(_mesh.ConfigOf(1), _mesh.Config(_echo.Port, $"""
+        await File.WriteAllTextAsync(_mesh.ConfigOf(dying), _mesh.Config(_echo.Port, $"""
             [[entries]]
-            gateway = "core3"
+            gateway = "core{other}"
             listen = "127.0.0.1:{added}"
             service = "echo"
             """));
-        var v2 = await api1.PollJsonAsync("/v1/config", c => c.GetProperty("revision").GetInt64() == 2, TimeSpan.FromSeconds(15));
+        using var directorApi = _mesh.Api(dying);
+        var v2 = await directorApi.PollJsonAsync("/v1/config", c => c.GetProperty("revision").GetInt64() == 2, TimeSpan.FromSeconds(15));
         Assert.Equal(2, v2.GetProperty("revision").GetInt64());
-        var director = v2.GetProperty("director").GetString()!;
-        Assert.Contains($":{_mesh.Clusters[0]}", director);   // core1, the oldest, hosts it
+        Assert.Equal(director, v2.GetProperty("director").GetString());
 
         if (redis) await _redis.StopAsync();
         var clock = Stopwatch.StartNew();
-        await _mesh.KillAsync("core1");
+        await _mesh.KillAsync($"core{dying}");
         if (redis) await _redis.StartAsync();   // empty: no persistence
-        using var api2 = _mesh.Api(2);
-        var after = await api2.PollJsonAsync("/v1/config",
+        using var api = _mesh.Api(survivor);
+        var after = await api.PollJsonAsync("/v1/config",
             c => c.TryGetProperty("director", out var d) && d.GetString() != director && c.GetProperty("revision").GetInt64() >= 2, TimeSpan.FromSeconds(90));
         var took = clock.Elapsed;
         output.WriteLine($"a new director ({after.GetProperty("director").GetString()}) serves v{after.GetProperty("revision").GetInt64()} {took.TotalSeconds:0.0}s after the kill");
         Assert.True(took < NewDirectorWithin, $"the new director answered after {took.TotalSeconds:0.0}s");
-        Assert.Equal(2, after.GetProperty("revision").GetInt64());   // the edit, not core2's older copy as a new revision
+        Assert.Equal(2, after.GetProperty("revision").GetInt64());   // the edit, not a survivor's older copy as a new revision
         Assert.True(after.GetProperty("fileDiffers").GetBoolean());
 
         Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(added), TimeSpan.FromSeconds(15)), "the entry the edit added does not carry flows");
-        // The CLI, given every core gateway's API, uses the first that answers: core1's is gone
-        var status = await MeshCli.RunAsync(["status", "--json"], env: new Dictionary<string, string> { ["MESH_API"] = _mesh.ApiList(1, 2, 3), ["MESH_API_TOKEN"] = TestMesh.ApiToken });
+        // The CLI, given every core gateway's API, uses the first that answers: the dead director's comes first
+        var status = await MeshCli.RunAsync(["status", "--json"], env: new Dictionary<string, string>
+            { ["MESH_API"] = _mesh.ApiList(dying, survivor, other), ["MESH_API_TOKEN"] = TestMesh.ApiToken });
         Assert.True(status.ExitCode == 0, status.Err);
         Assert.Equal(2, JsonDocument.Parse(status.Out).RootElement.GetProperty("revision").GetInt64());
         var (sent, echoed) = await steady.StopAsync();
-        Assert.True(sent > 256 * 1024 && sent == echoed && steady.Intact, $"the flow through core2 sent {sent} bytes and got {echoed} back");
+        Assert.True(sent > 256 * 1024 && sent == echoed && steady.Intact, $"the flow through core{survivor} sent {sent} bytes and got {echoed} back");
         if (redis)
         {
             using var reader = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
-            await api2.PollJsonAsync("/v1/config", _ => reader.GetDatabase().HashGet("mesh:ha:director", "revision") == 2, TimeSpan.FromSeconds(15));
-            Assert.Equal(2, (long)reader.GetDatabase().HashGet("mesh:ha:director", "revision"));   // written back to the empty Redis
+            Assert.True(await Poll.UntilAsync(async () => await reader.GetDatabase().HashGetAsync("mesh:ha:director", "revision") == 2, TimeSpan.FromSeconds(15)),
+                "the new director did not write v2 back to the empty Redis");
         }
     }
 }
