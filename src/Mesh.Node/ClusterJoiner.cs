@@ -106,6 +106,7 @@ public sealed class ClusterJoinActor : ReceiveActor, IWithTimers
             Timers.CancelAll();
         });
         Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<JoinNow>(_ => { if (!InCluster) _cluster.JoinSeedNodes(_seeds.Select(Address)); });
         Receive<ClusterEvent.CurrentClusterState>(s =>
         {
             foreach (var m in s.Members.Where(m => m.Status == MemberStatus.Up && m.Address.Host is not null && m.Address.Port is not null))
@@ -166,10 +167,21 @@ public sealed class ClusterJoinActor : ReceiveActor, IWithTimers
 
     private Address Address(HostPort seed) => Akka.Actor.Address.Parse(MeshHocon.SeedAddress(seed, _tls));
 
+    private sealed record JoinNow
+    {
+        public static readonly JoinNow Instance = new();
+    }
+
+    /// <summary>
+    /// Core gateways started together would otherwise dial each other at the same instant, and such a first
+    /// association can stall for good in one direction (ADR 0012): each waits a random moment first.
+    /// </summary>
+    public static TimeSpan FirstJoinJitter() => TimeSpan.FromMilliseconds(Random.Shared.Next(0, 1500));
+
     protected override void PreStart()
     {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
-        _cluster.JoinSeedNodes(_seeds.Select(Address));
+        Timers.StartSingleTimer("join", JoinNow.Instance, FirstJoinJitter());
         if (SeedPlan.FoundAfter(_o, _seeds) is { } after && after > TimeSpan.Zero) Timers.StartSingleTimer("found", Found.Instance, after);
         Timers.StartSingleTimer("hint", NotAdmitted.Instance, HintAfter);
     }
