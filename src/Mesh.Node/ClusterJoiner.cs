@@ -85,6 +85,7 @@ public sealed class ClusterJoinActor : ReceiveActor, IWithTimers
     /// <summary>Not a member this long while other seeds answer: the control plane starts again (past every founding turn of a 3-seed list).</summary>
     public static readonly TimeSpan StalledAfter = TimeSpan.FromSeconds(25);
     private readonly DateTime _started = DateTime.UtcNow;
+    private bool _hinted;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly IReadOnlyList<HostPort> _seeds;
@@ -141,24 +142,25 @@ public sealed class ClusterJoinActor : ReceiveActor, IWithTimers
         Receive<OthersProbed>(m =>
         {
             if (InCluster) return;
-            if (m.Up.Count > 0 && DateTime.UtcNow - _started < StalledAfter)
-            {   // a seed that founds (10 s per rank) or a cluster still forming: ask again
-                Timers.StartSingleTimer("hint", NotAdmitted.Instance, StalledAfter - (DateTime.UtcNow - _started));
+            var waited = DateTime.UtcNow - _started;
+            if (m.Up.Count == 0 || waited < StalledAfter)
+            {   // said once; a seed may still be founding (10 s per rank) or the cluster still forming: ask again later
+                if (!_hinted)
+                    _log.Warning("cluster: not a member after {0:0}s: none of the seeds ({1}) has taken this gateway in{2}. The cluster admits only "
+                                 + "a core certificate that the served mesh config declares as a core gateway and does not revoke (the refusing "
+                                 + "gateway's log says which){3}", waited.TotalSeconds, string.Join(", ", _seeds),
+                        m.Up.Count == 0 ? "" : $" though {string.Join(", ", m.Up)} answer{(m.Up.Count == 1 ? "s" : "")} on the cluster port",
+                        m.Up.Count == 0 ? "; or no seed is reachable" : "");
+                _hinted = true;
+                Timers.StartSingleTimer("hint", NotAdmitted.Instance, m.Up.Count == 0 ? HintAfter : StalledAfter - waited + TimeSpan.FromMilliseconds(100));
                 return;
             }
-            if (m.Up.Count > 0)
-            {   // measured: after two gateways dialed each other at once, one direction of their association can stay dead
-                // (the seed receives every InitJoin, its answers never arrive); a new incarnation associates afresh.
-                // A certificate the cluster refuses stops the control plane at the TLS handshake before this.
-                _log.Warning("cluster: not a member after {0:0}s although {1} answer{2} on the cluster port: an association that stalled "
-                             + "(two gateways dialed each other at once); starting the control plane again", (DateTime.UtcNow - _started).TotalSeconds,
-                             string.Join(", ", m.Up), m.Up.Count == 1 ? "s" : "");
-                Context.System.Terminate();
-                return;
-            }
-            _log.Warning("cluster: not a member after {0:0}s: none of the seeds ({1}) has taken this gateway in. A core gateway refuses a certificate "
-                         + "that lacks the core role, is not declared as a core gateway in the served mesh config, or is revoked (their logs say which); "
-                         + "or no seed is reachable", HintAfter.TotalSeconds, string.Join(", ", _seeds));
+            // measured: after two gateways dialed each other at once, one direction of their association can stay dead
+            // (the seed receives every InitJoin, its answers never arrive); a new incarnation associates afresh
+            _log.Warning("cluster: still not a member after {0:0}s although {1} answer{2} on the cluster port; starting the control plane again "
+                         + "(an association that stalled heals so; a refused certificate does not)", waited.TotalSeconds,
+                string.Join(", ", m.Up), m.Up.Count == 1 ? "s" : "");
+            Context.System.Terminate();
         });
     }
 

@@ -8,7 +8,7 @@ using Mesh.Transport.Security;
 namespace Mesh.Node;
 
 /// <summary>
-/// The control plane's TLS (notes/akka-remoting-tls.md, recipe a): Akka remoting presents the gateway's
+/// The control plane's TLS (Akka's DotNetty transport with a custom certificate validator): Akka remoting presents the gateway's
 /// own certificate, requires one from every peer, and accepts only certificates that chain to this
 /// mesh's CA, byte for byte (never the OS store), have the core role, are not revoked, and (once the route
 /// map is known) name a core gateway of the config. Both directions use the same check and say why on
