@@ -108,6 +108,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         {
             _reporter.Changed(m.Peer, m.Up);
             _flows?.Links.DialedLinkState(m.Peer, m.Up);   // flows detour around a link known down (Detour)
+            if (!m.Up) Context.Child("control").Tell(new ControlLinkActor.LinkDown(m.Peer));   // an edge's control channel
         });
         Receive<LinkReportReceived>(m =>
         {

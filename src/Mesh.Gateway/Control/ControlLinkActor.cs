@@ -29,6 +29,8 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     public sealed record ToDirector(object Message);
     /// <summary>The gateway's requests go unanswered: try another core gateway.</summary>
     public sealed record SwitchCore(string Reason);
+    /// <summary>The gateway's link to <paramref name="Peer"/> went down: a channel through it is likely dead too.</summary>
+    public sealed record LinkDown(string Peer);
 
     private sealed record Connect
     {
@@ -82,6 +84,10 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
             if (_channel is not { } c) return;
             _log.Warning("control channel through {0}: {1}; switching to the next core gateway", _via, m.Reason);
             _ = c.DisposeAsync().AsTask();   // Lost follows
+        });
+        Receive<LinkDown>(m =>
+        {   // move at once rather than after the channel's own silence (7 s): the director hears of the lost link sooner
+            if (_channel is { } c && c.Peer == m.Peer) Self.Tell(new SwitchCore($"the link to {m.Peer} is down"));
         });
         Receive<RouteTableApplied>(m => _cores = Candidates(m.Table));
     }

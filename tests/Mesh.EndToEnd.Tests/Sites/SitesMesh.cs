@@ -171,11 +171,38 @@ public sealed class SitesMesh : IAsyncDisposable
 
     public (int Core1, int Core2) CoreMarks() => (this["core1"].Mark(), this["core2"].Mark());
 
-    /// <summary>Every entry carries a flow: the state each test starts from and leaves behind.</summary>
+    /// <summary>
+    /// Every entry carries a flow and every site's links to both core gateways are up: the state each test
+    /// starts from and leaves behind. Flows alone are not enough: they detour around a link still down
+    /// after the previous test's outage, and a test that then breaks that link waits for news the
+    /// director already logged.
+    /// </summary>
     public async Task HealthyAsync()
     {
         foreach (var (gateway, entry) in Entries) await FirstWorkingFlowAsync(gateway, entry, Ready);
+        await LinksUpAsync();
     }
+
+    private async Task LinksUpAsync()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        while (true)
+        {
+            var down = (from site in new[] { "site-a", "site-b" }
+                        from core in new[] { "core1", "core2" }
+                        where !LastLinkLine(site, core).Contains($"link to {core} up")
+                        select $"{site} -> {core}").ToList();
+            if (down.Count == 0) return;
+            if (clock.Elapsed > Ready)
+                throw new TimeoutException($"links still down after {Ready.TotalSeconds:0}s: {string.Join(", ", down)}; warnings:\n{Warnings()}");
+            await poll.WaitForNextTickAsync();
+        }
+    }
+
+    /// <summary>The last line in which <paramref name="site"/>'s link actor for <paramref name="core"/> said it was up or lost.</summary>
+    private string LastLinkLine(string site, string core) =>
+        this[site].Output.Split('\n').LastOrDefault(l => l.Contains($"/link-{core}]") && (l.Contains($"link to {core} up") || l.Contains($"link to {core} lost"))) ?? "";
 
     public async ValueTask DisposeAsync()
     {

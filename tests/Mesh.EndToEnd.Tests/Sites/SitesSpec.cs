@@ -38,6 +38,7 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
     [SitesFact]
     public async Task Flows_core_to_edge_edge_to_core_and_between_two_NATed_sites_are_byte_exact()
     {
+        await Mesh.HealthyAsync();
         await AssertComesBackWhole("core1", SitesMesh.Core1Entry, 16 << 20, "core1 -> site-a (through site-a's NAT)");
         await AssertComesBackWhole("site-a", SitesMesh.SiteAToCore, 16 << 20, "site-a -> core2");
         await AssertComesBackWhole("site-a", SitesMesh.SiteAToB, 16 << 20, "site-a -> core -> site-b");
