@@ -38,8 +38,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private sealed record DialFailed(string Address, string Error);
     private sealed record ConnectionLost(string Reason);
 
-    /// <summary>A burst of losses (every pooled connection goes silent at once) is logged as one line.</summary>
-    private static readonly TimeSpan QuietAfterLoss = TimeSpan.FromSeconds(10);
+    /// <summary>A connection heard from this recently answered one of the last two pings: the link works through it.</summary>
+    private static readonly TimeSpan AliveWithin = Liveness.PingEvery * 2;
 
     public static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200), MaxRetry = TimeSpan.FromSeconds(3);
 
@@ -55,7 +55,6 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private bool _up;
     private bool? _told;
     private string? _lastError;
-    private long _lastLossLogged = long.MinValue / 2;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -81,10 +80,15 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         Receive<Trim>(_ => TrimSurplus());
         Receive<ConnectionLost>(m =>
         {
-            if (_up && Environment.TickCount64 - _lastLossLogged > QuietAfterLoss.TotalMilliseconds)
-            {   // "down" until a redial succeeds, which then logs "up": an operator sees each outage begin and end
+            // "down" until a redial succeeds, which then logs "up": an operator sees each outage begin and end.
+            // Every pooled connection goes silent at once in an outage: the first loss says it, and an old
+            // connection lost after a redial succeeded says nothing, the link works through the new one. (A
+            // quiet spell after each logged loss once stood in for this, and kept a link "up" through a
+            // second outage that began within it, until a dial failed 5 s later.)
+            if (_up && !_pool.DialedAlive(AliveWithin))
+            {
                 _log.Warning("link to {0} lost ({1}); redialing", _peer, m.Reason);
-                (_up, _lastLossLogged) = (false, Environment.TickCount64);
+                _up = false;
                 TellGateway();
             }
             Fill();

@@ -62,6 +62,12 @@ public sealed class LinkPool(string peer)
     /// </summary>
     public bool PeerDialedAlive(TimeSpan within) => Idle.Any(c => !c.Dialed && c.MillisSinceHeard < within.TotalMilliseconds);
 
+    /// <summary>
+    /// This side dialed a connection that is idle and was heard from within <paramref name="within"/>: the
+    /// link works through it, whatever happened to older connections.
+    /// </summary>
+    public bool DialedAlive(TimeSpan within) => Idle.Any(c => c.Dialed && c.MillisSinceHeard < within.TotalMilliseconds);
+
     /// <summary>A connection this side dialed left the pool; the reason is null when a flow claimed it, else why it was lost.</summary>
     public event Action<LinkPool, string?>? DialedConnectionGone;
 

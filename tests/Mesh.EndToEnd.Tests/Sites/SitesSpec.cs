@@ -167,11 +167,29 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
     public async Task A_site_that_cannot_reach_core1_is_reached_through_core2_and_the_direct_link_is_used_again_once_it_works()
     {
         await Mesh.HealthyAsync();
+        // A short outage first, so that the one under test begins right after an outage was noticed: the link
+        // must be known lost again at once (a regression kept it "up" through a second outage that began
+        // within 10 s of the first loss, until a dial failed 5 s later).
+        var siteA = Mesh["site-a"];
+        var mark = siteA.Mark();
+        Mesh.Sites("block", "a", "10.99.0.11");
+        try { await siteA.WaitForLineAsync(l => l.Contains("link to core1 lost"), TimeSpan.FromSeconds(20), mark); }
+        finally
+        {
+            mark = siteA.Mark();
+            Mesh.Sites("unblock", "a", "10.99.0.11");
+        }
+        await siteA.WaitForLineAsync(l => l.Contains("link to core1 up"), TimeSpan.FromSeconds(20), mark);
+
         var marks = Mesh.CoreMarks();
+        mark = siteA.Mark();
         var blocked = Stopwatch.StartNew();
         Mesh.Sites("block", "a", "10.99.0.11");
         try
         {
+            // silent for 7 s (Liveness.DeadAfter), then lost (with the regression: never "lost", a failed dial instead)
+            await siteA.WaitForLineAsync(l => l.Contains("link to core1 lost"), TimeSpan.FromSeconds(20), mark);
+            output.WriteLine($"site-a knew its link to core1 lost {blocked.Elapsed.TotalSeconds:0.0}s after it was blocked");
             // site-a's pings to core1 go unanswered and its dials fail; it reports the link down, and the
             // director sends every gateway new next hops: core1 <-> site-a now goes through core2.
             await Mesh.DirectorLineAsync(l => l.Contains("links changed (core1-site-a down"), TimeSpan.FromSeconds(30), marks);
@@ -180,9 +198,12 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
             AssertAllUnder(TimeSpan.FromSeconds(10), times, "the new paths were published");
             await AssertComesBackWhole("core1", SitesMesh.Core1Entry, 8 << 20, "core1 -> core2 -> site-a");
         }
-        finally { Mesh.Sites("unblock", "a", "10.99.0.11"); }
+        finally
+        {   // marks first: the link can be back and reported before sites.sh has even exited
+            marks = Mesh.CoreMarks();
+            Mesh.Sites("unblock", "a", "10.99.0.11");
+        }
 
-        marks = Mesh.CoreMarks();
         await Mesh.DirectorLineAsync(l => l.Contains("links changed (core1-site-a up"), TimeSpan.FromSeconds(30), marks);
         await Mesh.HealthyAsync();
     }
