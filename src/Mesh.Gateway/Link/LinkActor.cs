@@ -80,17 +80,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         Receive<Trim>(_ => TrimSurplus());
         Receive<ConnectionLost>(m =>
         {
-            // "down" until a redial succeeds, which then logs "up": an operator sees each outage begin and end.
-            // Every pooled connection goes silent at once in an outage: the first loss says it, and an old
-            // connection lost after a redial succeeded says nothing, the link works through the new one. (A
-            // quiet spell after each logged loss once stood in for this, and kept a link "up" through a
-            // second outage that began within it, until a dial failed 5 s later.)
-            if (_up && !_pool.DialedAlive(AliveWithin))
-            {
-                _log.Warning("link to {0} lost ({1}); redialing", _peer, m.Reason);
-                _up = false;
-                TellGateway();
-            }
+            LostUnlessAlive(m.Reason);
             Fill();
         });
         Receive<Dialed>(m =>
@@ -108,8 +98,9 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _inFlight--;
             _failures++;
             _next++;
-            if (m.Error != _lastError || _up) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
-            (_up, _lastError) = (false, m.Error);
+            if (_up) LostUnlessAlive($"dialing failed: {m.Error}");
+            else if (m.Error != _lastError) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
+            _lastError = m.Error;
             TellGateway();
             // another address of the peer (a gateway with two public addresses) is tried at once; the backoff
             // comes after every address failed in turn
@@ -121,6 +112,22 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             (_addresses, _demand.PoolSize) = (m.Addresses, m.PoolSize);
             Fill();
         });
+    }
+
+    /// <summary>
+    /// A connection was lost or a dial failed: the link is down, until a redial succeeds (which logs "up"),
+    /// unless a connection dialed to the peer still answers pings. Every pooled connection goes silent at
+    /// once in an outage: the first loss says so, on one line, whichever comes first (a silent connection
+    /// closed, or a dial that fails); an old connection lost after a redial succeeded, or one failed dial
+    /// beside working connections, says nothing about the link. (A quiet spell after each logged loss once
+    /// stood in for this, and kept a link "up" through a second outage that began within it.)
+    /// </summary>
+    private void LostUnlessAlive(string reason)
+    {
+        if (!_up || _pool.DialedAlive(AliveWithin)) return;
+        _log.Warning("link to {0} lost ({1}); redialing", _peer, reason);
+        _up = false;
+        TellGateway();
     }
 
     /// <summary>
