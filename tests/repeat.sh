@@ -31,5 +31,6 @@ for i in $(seq 1 "$runs"); do
     echo "run $i: FAILED (exit $status, ${took}s)"; [ -n "$failed" ] && echo "$failed"; fi | tee -a "$out/summary.txt"
   rm -rf "$clone"
 done
+passed=$(grep -c ": passed" "$out/summary.txt" || true)   # counted here: the loop body runs in a pipeline subshell
 echo "$passed of $runs runs passed" | tee -a "$out/summary.txt"
 [ "$passed" -eq "$runs" ]
