@@ -14,7 +14,9 @@ public enum CheckKind { None, Tcp, Redis, Http, Mysql }
 
 /// <summary>How the owning gateway checks a service. Rise/Fall: successes to be up, failures to be down.</summary>
 /// <param name="PasswordEnv">redis: the environment variable, on the owning gateway, that holds the password for AUTH</param>
-public sealed record HealthCheck(CheckKind Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path, string? PasswordEnv = null)
+/// <param name="User">mysql: the password-less user the check logs in as (then quits); null: the greeting alone</param>
+public sealed record HealthCheck(CheckKind Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path, string? PasswordEnv = null,
+    string? User = null)
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(1);

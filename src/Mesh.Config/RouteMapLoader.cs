@@ -140,9 +140,19 @@ public static class RouteMapLoader
         if (passwordEnv is not null && kind is not CheckKind.Redis) t.Error("password_env", "is only used by checks of kind \"redis\"");
         if (passwordEnv is not null && !System.Text.RegularExpressions.Regex.IsMatch(passwordEnv, "^[A-Za-z_][A-Za-z0-9_]*$"))
             t.Error("password_env", $"'{passwordEnv}' is not an environment variable name (letters, digits, _)");
-        t.RejectUnknownKeys("kind, interval, timeout, rise, fall, path, password_env");
-        return kind is null ? null : new HealthCheck(kind.Value, interval, timeout, rise, fall, kind == CheckKind.Http ? path ?? "/" : null, passwordEnv);
+        var user = t.String("user");
+        if (user is not null && kind is not CheckKind.Mysql)
+            t.Error("user", "is only used by checks of kind \"mysql\" (the password-less user the check logs in as)");
+        if (user is not null && !IsMysqlUser(user))
+            t.Error("user", $"'{user}' is not a MySQL user name (1-80 characters, no spaces or control characters)");
+        t.RejectUnknownKeys("kind, interval, timeout, rise, fall, path, password_env, user");
+        return kind is null ? null : new HealthCheck(kind.Value, interval, timeout, rise, fall, kind == CheckKind.Http ? path ?? "/" : null, passwordEnv,
+            kind == CheckKind.Mysql ? user : null);
     }
+
+    /// <summary>What the check can send as a login name: MariaDB allows 80 characters (MySQL 32); NUL ends it on the wire.</summary>
+    private static bool IsMysqlUser(string user) =>
+        user.Length is >= 1 and <= 80 && !user.Any(c => char.IsWhiteSpace(c) || char.IsControl(c));
 
     private static EntryConfig? ReadEntry(TableReader t, IDictionary<string, GatewayConfig> gateways,
         ISet<string> services, Dictionary<(string, HostPort), string> listenSeen)

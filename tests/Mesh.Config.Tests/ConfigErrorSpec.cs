@@ -34,35 +34,34 @@ public sealed class ConfigErrorSpec
     [Fact]
     public void A_valid_small_file_loads() => Assert.True(RouteMapLoader.Load(Valid, "mesh.toml").IsValid);
 
+    /// <summary>Gateway a owning one service per check, s0, s1, …: service i's check is on line 7 + 4i.</summary>
+    private static string WithChecks(params string[] checks) => "[mesh]\nname = \"m\"\n[gateways.a]\n"
+        + string.Concat(checks.Select((c, i) => $"[services.s{i}]\ngateway = \"a\"\ntarget = \"127.0.0.1:{6000 + i}\"\ncheck = {c}\n"));
+
     [Fact]
     public void A_redis_check_names_the_environment_variable_of_its_password_and_no_other_check_may()
     {
-        var ok = RouteMapLoader.Load("""
-            [mesh]
-            name = "m"
-            [gateways.a]
-            [services.r]
-            gateway = "a"
-            target = "127.0.0.1:6379"
-            check = { kind = "redis", password_env = "REDIS_R_PASSWORD" }
-            """, "mesh.toml");
-        Assert.Equal("REDIS_R_PASSWORD", ok.Map!.Services["r"].Check.PasswordEnv);
+        var ok = RouteMapLoader.Load(WithChecks("""{ kind = "redis", password_env = "REDIS_R_PASSWORD" }"""), "mesh.toml");
+        Assert.Equal("REDIS_R_PASSWORD", ok.Map!.Services["s0"].Check.PasswordEnv);
 
-        var errors = Errors("""
-            [mesh]
-            name = "m"
-            [gateways.a]
-            [services.w]
-            gateway = "a"
-            target = "127.0.0.1:80"
-            check = { kind = "http", password_env = "X" }
-            [services.r]
-            gateway = "a"
-            target = "127.0.0.1:6379"
-            check = { kind = "redis", password_env = "not a name" }
-            """);
-        Has(errors, 7, "services.w.check.password_env", "is only used by checks of kind \"redis\"");
-        Has(errors, 11, "services.r.check.password_env", "'not a name' is not an environment variable name");
+        var errors = Errors(WithChecks("""{ kind = "http", password_env = "X" }""", """{ kind = "redis", password_env = "not a name" }"""));
+        Has(errors, 7, "services.s0.check.password_env", "is only used by checks of kind \"redis\"");
+        Has(errors, 11, "services.s1.check.password_env", "'not a name' is not an environment variable name");
+    }
+
+    [Fact]
+    public void A_mysql_check_names_the_user_it_logs_in_as_and_no_other_check_may()
+    {
+        var ok = RouteMapLoader.Load(WithChecks("""{ kind = "mysql", user = "meshcheck" }""", """{ kind = "mysql" }"""), "mesh.toml");
+        Assert.Equal("meshcheck", ok.Map!.Services["s0"].Check.User);
+        Assert.Null(ok.Map.Services["s1"].Check.User);
+
+        var errors = Errors(WithChecks("""{ kind = "redis", user = "meshcheck" }""", """{ kind = "mysql", user = "mesh check" }""",
+            """{ kind = "mysql", user = "" }"""));
+        Has(errors, 7, "services.s0.check.user", "is only used by checks of kind \"mysql\"");
+        Has(errors, 11, "services.s1.check.user", "'mesh check' is not a MySQL user name");
+        Has(errors, 15, "services.s2.check.user", "'' is not a MySQL user name");
+        Assert.Equal(3, errors.Count);
     }
 
     [Fact]

@@ -20,7 +20,8 @@ public sealed class SerializationSpec() : Akka.TestKit.Xunit2.TestKit(MeshHocon.
     [
         new GetRouteTable("edge1", 3, TimeSpan.FromSeconds(15)),
         new RouteTable(5, "m", "edge1", true, [new ListenEntry("127.0.0.1:1", "s", "o") { Allow = ["10.0.0.0/8"], MaxConnections = 7 }],
-            [new OwnedService("s", "127.0.0.1:2", new CheckSpec("tcp", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), 2, 3, null))],
+            [new OwnedService("s", "127.0.0.1:2", new CheckSpec("tcp", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), 2, 3, null)),
+             new OwnedService("db", "127.0.0.1:3", new CheckSpec("mysql", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), 2, 3, null, User: "meshcheck"))],
             [new GatewayInfo("core1", true, ["127.0.0.1:7443"])], [new ServiceInfo("s", "edge1")], Flows, [new NextHop("core1", "core1")],
             [new DownService("s", "down")]) { Revoked = ["sha256:" + new string('a', 64)], Access = [new ServiceAccess("s", ["core1"])] },
         new RouteTableUnchanged(5), new RouteTableUnavailable("why"), new RouteMapChanged(6),
@@ -59,6 +60,19 @@ public sealed class SerializationSpec() : Akka.TestKit.Xunit2.TestKit(MeshHocon.
         var payload = "{\"$type\":\"System.IO.FileInfo, System.IO.FileSystem\",\"OriginalPath\":\"/etc/passwd\"}"u8.ToArray();
         Assert.ThrowsAny<Exception>(() => Sys.Serialization.Deserialize(payload, 1, typeof(object)));
         Assert.Throws<InvalidOperationException>(() => Sys.Serialization.FindSerializerFor(new FileInfo("/tmp/x")).ToBinary(new FileInfo("/tmp/x")));
+    }
+
+    /// <summary>CheckSpec as a gateway from before check.user had it (the shape an older node deserializes into).</summary>
+    private sealed record CheckSpecWithoutUser(string Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path, string? PasswordEnv = null);
+
+    [Fact]
+    public void A_check_user_is_skipped_by_a_node_that_predates_it_and_absent_from_one_reads_as_none()
+    {
+        var spec = new CheckSpec("mysql", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), 2, 3, null, User: "meshcheck");
+        var older = System.Text.Json.JsonSerializer.Deserialize<CheckSpecWithoutUser>(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(spec, WireCodec.Json), WireCodec.Json)!;
+        Assert.Equal(("mysql", 2, 3), (older.Kind, older.Rise, older.Fall));
+        var fromOlder = System.Text.Json.JsonSerializer.Deserialize<CheckSpec>(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(older, WireCodec.Json), WireCodec.Json)!;
+        Assert.Equal(spec with { User = null }, fromOlder);
     }
 
     [Fact]

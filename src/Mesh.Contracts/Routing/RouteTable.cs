@@ -28,7 +28,10 @@ public sealed record ListenEntry(string Listen, string Service, string Owner)
 
 /// <summary>How the owner checks a service (kind: none, tcp, redis, http, mysql).</summary>
 /// <param name="PasswordEnv">redis: the owner's environment variable holding the AUTH password (the password itself never travels)</param>
-public sealed record CheckSpec(string Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path, string? PasswordEnv = null);
+/// <param name="User">mysql: the password-less user the check logs in as; null: the greeting alone. Added after
+/// PasswordEnv: a node without it skips the field (the codec ignores unknown JSON members) and reads null from one that lacks it.</param>
+public sealed record CheckSpec(string Kind, TimeSpan Interval, TimeSpan Timeout, int Rise, int Fall, string? Path, string? PasswordEnv = null,
+    string? User = null);
 
 /// <summary>A service this gateway owns: it dials <paramref name="Target"/> when a flow arrives.</summary>
 public sealed record OwnedService(string Name, string Target, CheckSpec Check);

@@ -37,5 +37,5 @@ public static class RouteTables
         map.Gateways.Values.Select(g => (g.Name, g.Kind == GatewayKind.Core));
 
     private static CheckSpec ToSpec(HealthCheck c) =>
-        new(c.Kind.ToString().ToLowerInvariant(), c.Interval, c.Timeout, c.Rise, c.Fall, c.Path, c.PasswordEnv);
+        new(c.Kind.ToString().ToLowerInvariant(), c.Interval, c.Timeout, c.Rise, c.Fall, c.Path, c.PasswordEnv, c.User);
 }
