@@ -23,7 +23,7 @@ public static class HealthProbe
             {
                 "redis" => await RedisAsync(stream, check.PasswordEnv, deadline.Token),
                 "http" => await HttpAsync(stream, target, check.Path ?? "/", deadline.Token),
-                "mysql" => await MysqlAsync(stream, deadline.Token),
+                "mysql" => await MysqlProbe.RunAsync(stream, check.User, deadline.Token),
                 _ => null,   // tcp: the connection was accepted
             };
         }
@@ -67,20 +67,6 @@ public static class HealthProbe
         if (parts is not { Length: >= 2 } || !parts[0].StartsWith("HTTP/") || !int.TryParse(parts[1], out var code))
             return $"GET {path} was not answered with HTTP: {Quote(status)}";
         return code is >= 200 and < 400 ? null : $"GET {path} answered {status![(parts[0].Length + 1)..]}";
-    }
-
-    /// <summary>A MySQL/MariaDB server speaks first: a handshake packet (protocol 10), or an error packet saying why not.</summary>
-    private static async Task<string?> MysqlAsync(NetworkStream stream, CancellationToken ct)
-    {
-        var header = new byte[5];
-        await stream.ReadExactlyAsync(header, ct);
-        var length = header[0] | header[1] << 8 | header[2] << 16;
-        if (header[4] == 10 && length > 1) return null;
-        if (header[4] != 0xff) return $"the server's first packet is not a MySQL handshake (first byte 0x{header[4]:x2})";
-        var rest = new byte[Math.Min(length - 1, 512)];
-        await stream.ReadExactlyAsync(rest, ct);
-        var message = rest.Length > 2 ? Encoding.UTF8.GetString(rest, 2, rest.Length - 2).TrimStart('#') : "";
-        return $"mysql refused the connection: {message}";
     }
 
     /// <summary>Reads one CRLF-ended line (at most 512 bytes); null if the peer closed first.</summary>
