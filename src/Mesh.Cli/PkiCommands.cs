@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Mesh.Cli.Admin;
 using Mesh.Config;
 using Mesh.Transport.Security;
 
@@ -40,7 +41,7 @@ public static class PkiCommands
             }
             catch (Exception e) when (e is PkiFileException or PassphraseException) { return Fail(e.Message); }
         });
-        return new Command("ca", "The mesh certificate authority") { init };
+        return new Command("ca", "The mesh certificate authority") { init }.ListingSubcommands();
     }
 
     public static Command Cert()
@@ -81,7 +82,7 @@ public static class PkiCommands
             }
             catch (Exception e) when (e is PkiFileException or PassphraseException) { return Fail(e.Message); }
         });
-        return new Command("cert", "Gateway certificates") { issue, Show() };
+        return new Command("cert", "Gateway certificates") { issue, Show() }.ListingSubcommands();
     }
 
     private static Command Show()

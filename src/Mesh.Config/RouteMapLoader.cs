@@ -21,8 +21,6 @@ public sealed record LoadResult(RouteMap? Map, IReadOnlyList<ConfigError> Errors
 /// </summary>
 public static class RouteMapLoader
 {
-    private const string TopKeys = "mesh, gateways, services, entries";
-
     public static LoadResult LoadFile(string path)
     {
         string text;
@@ -77,7 +75,7 @@ public static class RouteMapLoader
         foreach (var t in root.TableArray("entries"))
             if (ReadEntry(t, gateways, declaredServices, listenSeen) is { } e) entries.Add(e);
 
-        root.RejectUnknownKeys(TopKeys);
+        root.RejectUnknownKeys(ConfigKeys.Top);
         return new RouteMap(meshName ?? "", settings, gateways.ToImmutable(), services.ToImmutable(), entries.ToImmutable(),
             text, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))));
     }
@@ -94,14 +92,14 @@ public static class RouteMapLoader
             Revoked = [.. (t.Array<string>("revoked", Fingerprint) ?? []).Distinct()],
             Allow = [.. t.Array<System.Net.IPNetwork>("allow", Networks.Parse) ?? []],
         };
-        t.RejectUnknownKeys("name, pool_size, flow_idle_timeout, dial_timeout, revoked, allow");
+        t.RejectUnknownKeys(ConfigKeys.Mesh);
         return (name, settings);
     }
 
     private static GatewayConfig ReadGateway(string name, TableReader t)
     {
         var links = t.Array<HostPort>("links", s => HostPort.TryParse(s, out var hp, out var err) ? (hp, null) : (null, err)) ?? [];
-        t.RejectUnknownKeys("links");
+        t.RejectUnknownKeys(ConfigKeys.Gateway);
         return new GatewayConfig(name, [.. links]);
     }
 
@@ -114,7 +112,7 @@ public static class RouteMapLoader
         var check = t.Table("check") is { } c ? ReadCheck(c) : HealthCheck.DefaultTcp;
         var allow = t.Array<string>("allow", g => !Names.IsValid(g) ? (null, $"'{g}' is not a valid gateway name: {Names.Rule}")
             : !gateways.ContainsKey(g) ? (null, $"unknown gateway '{g}' (declared: {List(gateways.Keys)})") : (g, null));
-        t.RejectUnknownKeys("gateway, target, check, allow");
+        t.RejectUnknownKeys(ConfigKeys.Service);
         return gateway is null || target is null || check is null ? null
             : new ServiceConfig(name, gateway, target, check) { Allow = [.. (allow ?? []).Distinct()] };
     }
@@ -145,7 +143,7 @@ public static class RouteMapLoader
             t.Error("user", "is only used by checks of kind \"mysql\" (the password-less user the check logs in as)");
         if (user is not null && !IsMysqlUser(user))
             t.Error("user", $"'{user}' is not a MySQL user name (1-80 characters, no spaces or control characters)");
-        t.RejectUnknownKeys("kind, interval, timeout, rise, fall, path, password_env, user");
+        t.RejectUnknownKeys(ConfigKeys.Check);
         return kind is null ? null : new HealthCheck(kind.Value, interval, timeout, rise, fall, kind == CheckKind.Http ? path ?? "/" : null, passwordEnv,
             kind == CheckKind.Mysql ? user : null);
     }
@@ -174,7 +172,7 @@ public static class RouteMapLoader
         }
         var allow = t.Array<System.Net.IPNetwork>("allow", Networks.Parse);
         var max = t.Int("max_connections", 1, 1_000_000);
-        t.RejectUnknownKeys("gateway, listen, service, allow, max_connections");
+        t.RejectUnknownKeys(ConfigKeys.Entry);
         return gateway is null || listen is null || service is null ? null
             : new EntryConfig(gateway, listen, service) { Allow = [.. allow ?? []], MaxConnections = max ?? MeshSettings.DefaultMaxConnections };
     }

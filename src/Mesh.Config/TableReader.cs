@@ -133,10 +133,11 @@ internal sealed class TableReader(TomlTable table, string path, int headerLine, 
     }
 
     /// <summary>Reports every key that no getter asked for: typos must not pass silently.</summary>
-    public void RejectUnknownKeys(string allowedForHelp)
+    /// <summary>Every key of the table that is not in <paramref name="allowed"/> (or was not read) is an error naming the allowed ones.</summary>
+    public void RejectUnknownKeys(ConfigTable allowed)
     {
-        foreach (var key in table.Keys.Where(k => !_read.Contains(k)))
-            Error(key, $"unknown key (allowed here: {allowedForHelp})");
+        foreach (var key in table.Keys.Where(k => !_read.Contains(k) || !allowed.Keys.Contains(k)))
+            Error(key, $"unknown key (allowed here: {allowed})");
     }
 
     public static bool IsName(string s) => Names.IsValid(s);

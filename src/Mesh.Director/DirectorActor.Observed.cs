@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Mesh.Contracts.Logging;
 using Mesh.Director.Routing;
 using Mesh.Director.Store;
 
@@ -71,8 +72,8 @@ public sealed partial class DirectorActor
             _events.AddLast(e with { Message = Mesh.Contracts.Logging.LogText.Safe(e.Message, 500), Subject = Mesh.Contracts.Logging.LogText.Safe(e.Subject, 200) });
         _links = WorkingLinks.From(RouteTables.Members(map), _reports);
         RecomputeDown();
-        _log.Info("director: restored what the previous director observed until {0:HH:mm:ss} UTC: {1} gateways, {2} events{3}",
-            observed.SavedAt, observed.Gateways.Count, observed.Events.Count, dropped > 0 ? $"; dropped {dropped} reports that fail the checks" : "");
-        if (dropped > 0) _log.Warning("director: the stored observed state held {0} reports that are not about their sender or not from a real clock; dropped", dropped);
+        _log.Info("director: restored what the previous director observed until {0:HH:mm:ss} UTC: {1}, {2}{3}", observed.SavedAt,
+            Plural.Count(observed.Gateways.Count, "gateway"), Plural.Count(observed.Events.Count, "event"), dropped > 0 ? $"; dropped {Plural.Count(dropped, "report")} that fail the checks" : "");
+        if (dropped > 0) _log.Warning("director: the stored observed state held {0} that are not about their sender or not from a real clock; dropped", Plural.Count(dropped, "report"));
     }
 }

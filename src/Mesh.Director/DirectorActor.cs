@@ -140,7 +140,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         _links = WorkingLinks.From(RouteTables.Members(map), _reports);
         _down = DownServices();
         Event("info", "reload-applied", source, $"route map v{revision} from {source}: " +
-            $"{map.Gateways.Count} gateways, {map.Services.Count} services, {map.Entries.Length} entries");
+            Mesh.Contracts.Logging.Plural.MapSize(map.Gateways.Count, map.Services.Count, map.Entries.Length));
         Republish();
     }
 

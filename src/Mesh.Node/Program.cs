@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Mesh.Config;
+using Mesh.Contracts.Logging;
 using Mesh.Node;
 using Mesh.Node.Api;
 using Mesh.Transport.Security;
@@ -131,14 +132,14 @@ static int CheckConfig(string path, bool quietWhenValid = false)
     if (!result.IsValid)
     {
         foreach (var e in result.Errors) Console.Error.WriteLine(e);
-        Console.Error.WriteLine($"{path}: {result.Errors.Count} error{(result.Errors.Count == 1 ? "" : "s")}");
+        Console.Error.WriteLine($"{path}: {Plural.Count(result.Errors.Count, "error")}");
         return 2;
     }
     var map = result.Map!;
     if (!quietWhenValid)
     {
-        Console.WriteLine($"{path}: valid: mesh {map.MeshName}, {map.Gateways.Count} gateways "
-            + $"({map.Gateways.Values.Count(g => g.Kind == GatewayKind.Core)} core), {map.Services.Count} services, {map.Entries.Length} entries");
+        Console.WriteLine($"{path}: valid: mesh {map.MeshName}, {Plural.Count(map.Gateways.Count, "gateway")} "
+            + $"({map.Gateways.Values.Count(g => g.Kind == GatewayKind.Core)} core), {Plural.Count(map.Services.Count, "service")}, {Plural.Count(map.Entries.Length, "entry", "entries")}");
         foreach (var warning in ConfigWarnings.Of(map)) Console.WriteLine($"{path}: warning: {warning}");
     }
     return 0;

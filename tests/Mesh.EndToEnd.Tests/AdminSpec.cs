@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Mesh.Tests.Shared;
 
@@ -81,6 +82,44 @@ public sealed class AdminSpec(AdminMesh fixture) : IClassFixture<AdminMesh>
     }
 
     [Fact]
+    public async Task Every_command_that_shows_state_exits_1_when_it_shows_something_down()
+    {
+        // the service "down" is down (every route table lists it); every gateway is connected; links lists only working links
+        foreach (var args in new[] { ["health"], ["services"], ["routes", "edge2"], ["status"], new[] { "health", "--json" }, ["services", "--json"] })
+        {
+            var run = await Mesh(args);
+            Assert.True(run.ExitCode == 1, $"mesh {string.Join(" ", args)} exited {run.ExitCode}: {run.Err}");
+            Assert.NotEmpty(run.Out);   // the answer is printed all the same
+            Assert.Empty(run.Err);
+        }
+        foreach (var args in new[] { ["gateways"], ["links"], new[] { "gateways", "--json" } })
+            Assert.Equal(0, (await Mesh(args)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Times_in_JSON_are_written_plainly_by_the_API_and_by_the_CLI()
+    {
+        using var http = TestMesh.Http(Api);
+        var api = await http.GetStringAsync("/v1/events");
+        Assert.Contains("+00:00\"", api);
+        Assert.DoesNotContain("\\u002B", api);
+        foreach (var cli in new[] { (await Mesh("events", "--json")).Out, (await Mesh("health", "--json")).Out })
+        {
+            Assert.Contains("+00:00\"", cli);
+            Assert.DoesNotContain("\\u002B", cli);
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_path_on_the_API_is_problem_json_as_every_error_of_a_Mesh_API_is()
+    {
+        using var http = TestMesh.Http(Api);
+        using var response = await http.GetAsync("/v1/nosuch");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Events_print_one_line_each_and_one_JSON_object_per_line()
     {
         var events = await Mesh("events");
@@ -116,6 +155,11 @@ public sealed class AdminSpec(AdminMesh fixture) : IClassFixture<AdminMesh>
         var check = await MeshCli.RunAsync(["config", "check", broken]);
         Assert.Equal(1, check.ExitCode);
         Assert.Contains($"{broken}:4: services.s.gateway:", check.Err);
+
+        var one = Path.Combine(_mesh.Dir, "one.toml");
+        await File.WriteAllTextAsync(one, "[mesh]\nname = \"x\"\n[gateways.a]\nlinks = [\"127.0.0.1:7443\"]\n"
+            + "[services.s]\ngateway = \"a\"\ntarget = \"127.0.0.1:6379\"\n[[entries]]\ngateway = \"a\"\nlisten = \"127.0.0.1:9000\"\nservice = \"s\"\n");
+        Assert.Equal($"{one}: valid: mesh x, 1 gateway, 1 service, 1 entry", (await MeshCli.RunAsync(["config", "check", one])).Out.Trim());
     }
 
     [Fact]

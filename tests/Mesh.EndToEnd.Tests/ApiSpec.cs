@@ -119,12 +119,23 @@ public sealed class ApiSpec : IAsyncLifetime
         Assert.Equal(2, fixedUp.Body.GetProperty("revision").GetInt64());
     }
 
+    /// <summary>Endpoints docs/api.md lists that the OpenAPI document leaves out on purpose (Prometheus text, not JSON).</summary>
+    private static readonly string[] NotInOpenApi = ["GET /metrics"];
+
     [Fact]
-    public async Task The_OpenAPI_document_describes_the_endpoints()
+    public async Task The_OpenAPI_document_and_docs_api_md_list_the_same_endpoints()
     {
-        var text = await _http.GetStringAsync("/openapi/v1.json");
-        Assert.Contains("/v1/routes/{gateway}", text);
-        Assert.Contains("/v1/reload", text);
-        Assert.Contains("/v1/services/{name}", text);
+        var openApi = JsonDocument.Parse(await _http.GetStringAsync("/openapi/v1.json")).RootElement.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name.ToUpperInvariant()} {p.Name}")).ToHashSet();
+        Assert.Contains("GET /v1/routes/{gateway}", openApi);
+        Assert.Contains("POST /v1/cluster/leave/{node}", openApi);
+
+        var docs = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "docs", "api.md"));
+        var documented = System.Text.RegularExpressions.Regex.Matches(docs, @"^\| `(GET|POST|PUT|DELETE|PATCH) (/[^`?]*)[^`]*` \|",
+            System.Text.RegularExpressions.RegexOptions.Multiline).Select(m => $"{m.Groups[1].Value} {m.Groups[2].Value}").ToHashSet();
+        var undocumented = openApi.Where(e => !documented.Contains(e)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(undocumented.Count == 0, $"docs/api.md does not document: {string.Join(", ", undocumented)}");
+        var unserved = documented.Where(e => !openApi.Contains(e) && !NotInOpenApi.Contains(e)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(unserved.Count == 0, $"docs/api.md documents endpoints the OpenAPI document does not have: {string.Join(", ", unserved)}");
     }
 }

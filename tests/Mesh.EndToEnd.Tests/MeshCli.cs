@@ -7,7 +7,8 @@ public static class MeshCli
 {
     public sealed record Run(int ExitCode, string Out, string Err);
 
-    public static async Task<Run> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
+    /// <summary>Starts it (with the read token, and neither the machine's CLI config nor MESH_API); the caller reads and stops it.</summary>
+    public static Process Start(string[] args, IDictionary<string, string>? env = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add(NodeProcess.CliDll);
@@ -16,7 +17,12 @@ public static class MeshCli
         start.Environment.Remove("MESH_API");
         start.Environment["MESH_API_TOKEN"] = TestMesh.ApiReadToken;   // reads need a token; a test that writes gives the admin one
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) start.Environment[k] = v;
-        using var p = Process.Start(start)!;
+        return Process.Start(start)!;
+    }
+
+    public static async Task<Run> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
+    {
+        using var p = Start(args, env);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (stdin is not null) await p.StandardInput.WriteAsync(stdin);

@@ -27,7 +27,9 @@ public static class AdminOptions
     };
     public static readonly Option<bool> Json = new("--json") { Description = "Print JSON (for scripts) instead of tables", Recursive = true };
 
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+    /// <summary>JSON for scripts, not for HTML: times read "+00:00", not System.Text.Json's default "\u002B00:00".</summary>
+    private static readonly JsonSerializerOptions Plain = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Pretty = new(Plain) { WriteIndented = true };
 
     /// <summary>Runs <paramref name="body"/> with a client for the API; an <see cref="AdminError"/> becomes its message on stderr and its exit code.</summary>
     public static async Task<int> RunAsync(ParseResult r, Func<ApiClient, bool, Task<int>> body)
@@ -44,7 +46,8 @@ public static class AdminOptions
         }
     }
 
-    public static void PrintJson(JsonElement json) => Console.WriteLine(JsonSerializer.Serialize(json, Pretty));
+    public static void PrintJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Pretty));
 
-    public static void PrintJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+    /// <summary>One JSON value on one line (`events --json`: easy to pipe).</summary>
+    public static void PrintJsonLine(JsonElement json) => Console.WriteLine(JsonSerializer.Serialize(json, Plain));
 }

@@ -11,7 +11,8 @@ namespace Mesh.Cli.Admin;
 /// <summary>
 /// Calls to the REST API, trying each API address in turn until one answers. Every failure becomes an
 /// <see cref="AdminError"/> saying what happened in one line: no API can be reached (exit 3), no director
-/// answers (503, exit 3), or the API refused (problem+json: its detail, exit 1). The token goes with every
+/// answers (503, exit 3), the address answers but not as a Mesh API (exit 3: its errors are problem+json,
+/// another server's are not), or the API refused (problem+json: its detail, exit 1). The token goes with every
 /// request (reads need one too). HTTPS certificates are checked against --ca / MESH_CA when given.
 /// </summary>
 public sealed class ApiClient : IDisposable
@@ -78,12 +79,15 @@ public sealed class ApiClient : IDisposable
             ExitCodes.Unreachable);
     }
 
-    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, Uri api, CancellationToken ct)
+    private async Task<JsonElement> ReadAsync(HttpResponseMessage response, Uri api, CancellationToken ct)
     {
         var text = await response.Content.ReadAsStringAsync(ct);
+        // every error of a Mesh API is problem+json (ApiServer): another server's 404 page, or its empty 404, is not one
+        if (!response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+            throw NotMeshApi(api, $"answered {(int)response.StatusCode} {response.ReasonPhrase}");
         JsonElement body;
         try { body = JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone(); }
-        catch (JsonException) { throw new AdminError($"{api} answered {(int)response.StatusCode} with something that is not JSON: is it a Mesh API?", ExitCodes.Failed); }
+        catch (JsonException) { throw NotMeshApi(api, $"answered {(int)response.StatusCode} with something that is not JSON"); }
         if (response.IsSuccessStatusCode) return body;
         var detail = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("detail", out var d) ? d.GetString() : null;
         var title = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("title", out var t) ? t.GetString() : null;
@@ -92,6 +96,10 @@ public sealed class ApiClient : IDisposable
             throw new AdminError($"401 {title}: the API needs a token: --token, MESH_API_TOKEN, or token_file in {ApiConnection.ConfigFile}", ExitCodes.Failed);
         throw new AdminError($"{(int)response.StatusCode} {title ?? response.ReasonPhrase}: {detail ?? text}", code);
     }
+
+    /// <summary>An address that answers HTTP, but not as a Mesh API does: exit 3, as for no API at all.</summary>
+    private AdminError NotMeshApi(Uri api, string what) =>
+        new($"{api} {what} but is not a Mesh API (check --api / MESH_API; this address is from {_connection.Source})", ExitCodes.Unreachable);
 
     private static string Why(HttpRequestException e) => e.GetBaseException() switch
     {

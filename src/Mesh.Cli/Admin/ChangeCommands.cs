@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mesh.Config;
+using Mesh.Contracts.Logging;
 
 namespace Mesh.Cli.Admin;
 
@@ -27,17 +28,18 @@ public static class ChangeCommands
         show.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
         {
             var body = await api.GetAsync("/v1/cluster", ct);
-            if (json) { AdminOptions.PrintJson(body); return ExitCodes.Ok; }
+            var anythingDown = body.Items("members").Any(m => !m.Bool("reachable") || m.Str("status") == "Down");
+            if (json) { AdminOptions.PrintJson(body); return ViewCommands.DownIf(anythingDown); }
             var table = new Table("GATEWAY", "ADDRESS", "STATUS", "REACHABLE", "ROLE");
             foreach (var m in body.Items("members"))
                 table.Row(m.Str("gateway"), m.Str("address"), m.Str("status"), m.Bool("reachable") ? "yes" : "NO",
                     string.Join(" ", new[] { m.Bool("leader") ? "leader" : null, m.Bool("director") ? "director" : null }.OfType<string>()) is { Length: > 0 } role ? role : "-");
             Console.Write(table);
-            return ExitCodes.Ok;
+            return ViewCommands.DownIf(anythingDown);
         }));
         return new Command("cluster", "The cluster of core gateways (where the director runs)") { show, Act("leave",
             "Ask a member to leave gracefully: the director moves if it ran there; the gateway's control plane starts again and rejoins"),
-            Act("down", "Declare a member that is gone for good down (never a running one: it would restart its control plane)") };
+            Act("down", "Declare a member that is gone for good down (never a running one: it would restart its control plane)") }.ListingSubcommands();
     }
 
     private static Command Act(string action, string description)
@@ -68,7 +70,7 @@ public static class ChangeCommands
                 AdminOptions.PrintJson(new { file = path, valid = result.IsValid, errors = result.Errors.Select(e => e.ToString()).ToArray(), warnings });
             else if (result.Map is { } map)
             {
-                Console.WriteLine($"{path}: valid: mesh {map.MeshName}, {map.Gateways.Count} gateways, {map.Services.Count} services, {map.Entries.Length} entries");
+                Console.WriteLine($"{path}: valid: mesh {map.MeshName}, {Plural.MapSize(map.Gateways.Count, map.Services.Count, map.Entries.Length)}");
                 foreach (var w in warnings) Console.WriteLine($"{path}: warning: {w}");
             }
             else foreach (var e in result.Errors) Console.Error.WriteLine(e);
@@ -108,6 +110,6 @@ public static class ChangeCommands
             }
             return ExitCodes.Ok;
         }));
-        return new Command("config", "The mesh config: check a file here, push one to the director, show what is served") { check, push, show };
+        return new Command("config", "The mesh config: check a file here, push one to the director, show what is served") { check, push, show }.ListingSubcommands();
     }
 }

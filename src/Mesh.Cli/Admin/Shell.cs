@@ -34,7 +34,8 @@ public static class Shell
             if (line is "exit" or "quit") break;
             history.Add(line);
             var words = Words(line);
-            if (words is ["help"]) words = ["--help"];
+            if (words is ["help"]) { Console.Write(CommandHelp.ForShell(root, ApiText(invocation))); last = ExitCodes.Ok; continue; }
+            if (words is ["help", .. var about]) words = [.. about, "--help"];
             if (words is ["shell", ..]) { Console.Error.WriteLine("mesh: already in the shell"); continue; }
             var result = root.Parse([.. words, .. inherited]);
             if (result.Errors.Count > 0 && result.Action is not System.CommandLine.Help.HelpAction)
@@ -55,6 +56,17 @@ public static class Shell
         .. r.GetValue(AdminOptions.Token) is { } token ? new[] { "--token", token } : [],
         .. r.GetValue(AdminOptions.Json) ? new[] { "--json" } : [],
     ];
+
+    /// <summary>The API addresses the shell's commands use, and where they came from.</summary>
+    private static string ApiText(ParseResult r)
+    {
+        try
+        {
+            var c = ApiConnection.Resolve(r.GetValue(AdminOptions.Api), r.GetValue(AdminOptions.Token), r.GetValue(AdminOptions.Ca));
+            return $"{string.Join(", ", c.Apis)} (from {c.Source})";
+        }
+        catch (AdminError e) { return $"? ({e.Message})"; }
+    }
 
     private static async Task<IReadOnlyList<string>> GatewayNamesAsync(ParseResult r, CancellationToken ct)
     {

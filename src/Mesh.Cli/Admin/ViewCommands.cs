@@ -4,12 +4,17 @@ using Mesh.Contracts.Routing;
 
 namespace Mesh.Cli.Admin;
 
-/// <summary>The read-only admin commands: each asks the REST API and prints a table (or the JSON with --json).</summary>
+/// <summary>
+/// The read-only admin commands: each asks the REST API and prints a table (or the JSON with --json). One rule
+/// for exit codes (docs/cli.md): a command that shows state exits 1 when what it shows includes something down
+/// (a service down, a gateway not connected, an invalid config), so a script can alert on any of them.
+/// </summary>
 public static class ViewCommands
 {
     public static IEnumerable<Command> All() => [Status(), Gateways(), Services(), Links(), Routes(), Health(), Events()];
 
-    private static Command Simple(string name, string description, string path, Action<JsonElement> print)
+    /// <param name="anythingDown">what the answer shows includes something down: exit 1, with the table or the JSON alike</param>
+    private static Command Simple(string name, string description, string path, Action<JsonElement> print, Func<JsonElement, bool> anythingDown)
     {
         var command = new Command(name, description);
         command.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
@@ -17,12 +22,15 @@ public static class ViewCommands
             var body = await api.GetAsync(path, ct);
             if (json) AdminOptions.PrintJson(body);
             else print(body);
-            return ExitCodes.Ok;
+            return DownIf(anythingDown(body));
         }));
         return command;
     }
 
-    /// <summary>The mesh at a glance; exit 1 when a service is down or a gateway lost (scripts can alert on it).</summary>
+    /// <summary>Exit 1 when what a command shows includes something down, else 0.</summary>
+    public static int DownIf(bool anythingDown) => anythingDown ? ExitCodes.Failed : ExitCodes.Ok;
+
+    /// <summary>The mesh at a glance; exit 1 when a service is down, a gateway lost, or the config invalid.</summary>
     private static Command Status()
     {
         var command = new Command("status", "The mesh at a glance: director, config revision and last reload, gateways and services up or down");
@@ -58,7 +66,7 @@ public static class ViewCommands
                 Console.WriteLine($"services  {status.services.up} up, {down.Count} down, {status.services.unknown} unknown");
                 foreach (var s in status.services.down) Console.WriteLine($"  down    {s.service} (owned by {s.owner}): {s.reason}");
             }
-            return down.Count > 0 || lost.Length > 0 || !status.valid ? ExitCodes.Failed : ExitCodes.Ok;
+            return DownIf(down.Count > 0 || lost.Length > 0 || !status.valid);
         }));
         return command;
     }
@@ -71,7 +79,7 @@ public static class ViewCommands
                 g.Str("version").Split('+')[0],
                 string.Join(",", g.Items("links").Select(l => l.GetString())) is { Length: > 0 } links ? links : "-");
         Console.Write(table);
-    });
+    }, body => body.Items().Any(g => !g.Bool("connected")));
 
     private static Command Services() => Simple("services", "The services: owner, target, check, health, entries", "/v1/services", body =>
     {
@@ -79,14 +87,14 @@ public static class ViewCommands
         foreach (var s in body.Items())
             table.Row(s.Str("name"), s.Str("owner"), s.Str("target"), s.Str("check"), s.Str("health"), string.Join(", ", s.Items("entries").Select(e => e.GetString())));
         Console.Write(table);
-    });
+    }, body => body.Items().Any(s => s.Str("health") == "down"));
 
     private static Command Links() => Simple("links", "The links paths use now, with their cost (round trip in 5 ms steps)", "/v1/links", body =>
     {
         var table = new Table("LINK", "COST");
         foreach (var l in body.Items()) table.Row($"{l.Str("a")} <-> {l.Str("b")}", l.Str("cost"));
         Console.Write(table);
-    });
+    }, _ => false);   // only the links that work are listed: nothing it shows is down
 
     private static Command Routes()
     {
@@ -95,7 +103,7 @@ public static class ViewCommands
         command.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
         {
             var body = await api.GetAsync($"/v1/routes/{Uri.EscapeDataString(r.GetValue(gateway)!)}", ct);
-            if (json) { AdminOptions.PrintJson(body); return ExitCodes.Ok; }
+            if (json) { AdminOptions.PrintJson(body); return DownIf(body.Items("downServices").Any()); }
             Console.WriteLine($"route table {TableVersion.Text(body.GetProperty("version").GetInt64())} of {body.Str("gateway")}");
             var entries = new Table("LISTEN", "SERVICE", "OWNER");
             foreach (var e in body.Items("entries")) entries.Row(e.Str("listen"), e.Str("service"), e.Str("owner"));
@@ -107,7 +115,7 @@ public static class ViewCommands
             foreach (var h in body.Items("nextHops")) hops.Row(h.Str("destination"), h.Str("via") == h.Str("destination") ? "direct" : h.Str("via"));
             Console.Write(hops);
             foreach (var d in body.Items("downServices")) Console.WriteLine($"down: {d.Str("name")}: {d.Str("reason")}");
-            return ExitCodes.Ok;
+            return DownIf(body.Items("downServices").Any());
         }));
         return command;
     }
@@ -119,31 +127,41 @@ public static class ViewCommands
         foreach (var s in body.Items("services"))
             table.Row(s.Str("service"), s.Str("owner"), s.Str("check"), s.Str("state"), s.Time("since"), s.Str("reason"));
         Console.Write(table);
-    });
+    }, body => body.Items("services").Any(s => s.Str("state") == "down"));
 
     private static Command Events()
     {
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events as they happen (Ctrl-C to stop)" };
-        var limit = new Option<int>("--limit", "-n") { Description = "How many recent events to show first (1-1000)", DefaultValueFactory = _ => 20 };
+        var limit = new Option<int>("--limit", "-n") { Description = "How many recent events to show first (0-1000; -n 0 --follow: only new ones)", DefaultValueFactory = _ => 20 };
+        limit.Validators.Add(v => { if (v.GetValueOrDefault<int>() is < 0 or > 1000) v.AddError("--limit must be from 0 to 1000"); });
         var command = new Command("events", "Recent events: services down or up, gateways lost or back, reloads applied or failed") { follow, limit };
         command.SetAction((r, ct) => AdminOptions.RunAsync(r, async (api, json) =>
         {
-            var last = (string?)null;
-            var path = $"/v1/events?limit={r.GetValue(limit)}";
+            var (first, following) = (r.GetValue(limit), r.GetValue(follow));
+            if (first == 0 && !following) return ExitCodes.Ok;
+            // -n 0: nothing from the past; the newest event so far (the API's clock, not ours) is where following starts
+            var last = first > 0 ? null : Newest((await api.GetAsync("/v1/events?limit=1", ct)).Items().ToList(), null);
+            var path = first > 0 ? $"/v1/events?limit={first}" : After(last);
             using var poll = new PeriodicTimer(TimeSpan.FromSeconds(1));
             do
             {
                 var events = (await api.GetAsync(path, ct)).Items().ToList();
                 foreach (var e in events)
                 {
-                    if (json) Console.WriteLine(JsonSerializer.Serialize(e));   // one object per line: easy to pipe
+                    if (json) AdminOptions.PrintJsonLine(e);   // one object per line: easy to pipe
                     else Console.WriteLine($"{e.Time("at")}  {e.Str("level"),-7}  {e.Str("kind"),-14}  {e.Str("message")}");
                 }
-                last = events.LastOrDefault() is { ValueKind: JsonValueKind.Object } newest ? newest.Str("at") : last;
-                if (last is not null) path = $"/v1/events?limit=1000&since={Uri.EscapeDataString(last)}";
-            } while (r.GetValue(follow) && await poll.WaitForNextTickAsync(ct).AsTask().ContinueWith(t => !t.IsCanceled));
+                last = Newest(events, last);
+                path = After(last);
+            } while (following && await poll.WaitForNextTickAsync(ct).AsTask().ContinueWith(t => !t.IsCanceled));
             return ExitCodes.Ok;
         }));
         return command;
     }
+
+    private static string? Newest(List<JsonElement> events, string? before) =>
+        events.LastOrDefault() is { ValueKind: JsonValueKind.Object } newest ? newest.Str("at") : before;
+
+    /// <summary>The events after <paramref name="last"/> (all of them, up to 1000, when there was none yet).</summary>
+    private static string After(string? last) => last is null ? "/v1/events?limit=1000" : $"/v1/events?limit=1000&since={Uri.EscapeDataString(last)}";
 }

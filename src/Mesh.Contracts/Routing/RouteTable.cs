@@ -83,7 +83,5 @@ public sealed record RouteTable(
 
     [System.Text.Json.Serialization.JsonIgnore]
     public string Summary =>
-        $"route table {TableVersion.Text(Version)}: listening on {Count(Entries.Count, "entry", "entries")}, owning {Count(Owned.Count, "service", "services")}";
-
-    private static string Count(int n, string one, string many) => $"{n} {(n == 1 ? one : many)}";
+        $"route table {TableVersion.Text(Version)}: listening on {Logging.Plural.Count(Entries.Count, "entry", "entries")}, owning {Logging.Plural.Count(Owned.Count, "service")}";
 }

@@ -62,8 +62,8 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
         Receive<ListenEntry>(m =>
         {
             (_entry, _allow) = (m, ParseAllow(m));
-            _log.Info("entry {0} for {1}: allow {2}, at most {3} clients", _entry.Listen, _entry.Service,
-                _allow.Count == 0 ? "everyone" : string.Join(", ", _entry.Allow), _entry.MaxConnections);
+            _log.Info("entry {0} for {1}: allow {2}, at most {3}", _entry.Listen, _entry.Service,
+                _allow.Count == 0 ? "everyone" : string.Join(", ", _entry.Allow), Plural.Count(_entry.MaxConnections, "client"));
         });
         Receive<StopListening>(_ =>
         {
@@ -99,8 +99,8 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
             _log.Warning("entry {0} for {1}: refused a client from {2}: {3}{4}", _entry.Listen, _entry.Service, source, reason switch
             {
                 "not_allowed" => $"not in the entry's allow list ({string.Join(", ", _entry.Allow)})",
-                "max_connections" => $"the entry serves {_entry.MaxConnections} clients already (max_connections)",
-                _ => $"the gateway serves {_ctx.ClientSlots.Capacity} clients already (file descriptors kept for its links and control plane)",
+                "max_connections" => $"the entry serves {Plural.Count(_entry.MaxConnections, "client")} already (max_connections)",
+                _ => $"the gateway serves {Plural.Count(_ctx.ClientSlots.Capacity, "client")} already (file descriptors kept for its links and control plane)",
             }, held > 0 ? $" ({held} more refused from there since the last line)" : "");
     }
 

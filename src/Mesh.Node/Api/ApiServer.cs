@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Encodings.Web;
 using Mesh.Config;
 using Mesh.Contracts.Routing;
 using Microsoft.AspNetCore.Builder;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Mesh.Node.Api;
 
 /// <summary>
-/// The REST API a core gateway serves on --api: JSON, errors as problem+json, an OpenAPI document at
+/// The REST API a core gateway serves on --api: JSON, every error as problem+json, an OpenAPI document at
 /// /openapi/v1.json. Reads need the read or the admin token (unless --api-public-reads), writes the admin
 /// token (docs/api.md lists who may call what); HTTPS with --api-cert/--api-key. Every answer comes from the
 /// director, wherever it runs, through this node's control plane.
@@ -27,7 +28,10 @@ public static class ApiServer
         var builder = Slim(o.Api!, o.ApiCert is null ? null : X509Certificate2.CreateFromPemFile(o.ApiCert, o.ApiKey));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        // JSON for programs, not for HTML: times read "+00:00", not System.Text.Json's default "\u002B00:00"
+        builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
         var app = builder.Build();
+        app.UseStatusCodePages();   // an unknown path or method is problem+json too: every error of a Mesh API is (the CLI tells it from other servers so)
         app.Use(async (context, next) =>
         {   // everything but the liveness and readiness probes needs a token; writes the admin token
             var path = context.Request.Path.Value ?? "";
