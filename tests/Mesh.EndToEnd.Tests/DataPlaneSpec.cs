@@ -14,10 +14,22 @@ public sealed class MeshFixture : IAsyncLifetime
 {
     public EchoServer Echo { get; } = new();
     public TestMesh Mesh { get; } = new();
+    /// <summary>An entry on core1 for a service of core2 that nothing checks and nothing listens for: only its owner's dial finds it gone.</summary>
+    public int UncheckedEntry { get; } = FreePorts.Next();
 
     public async Task InitializeAsync()
     {
-        await Mesh.StartAsync(Echo.Port, downPort: FreePorts.Next());
+        await Mesh.StartAsync(Echo.Port, downPort: FreePorts.Next(), moreServices: $$"""
+            [services.unchecked]
+            gateway = "core2"
+            target = "127.0.0.1:{{FreePorts.Next()}}"
+            check = { kind = "none" }
+            """, moreEntries: $$"""
+            [[entries]]
+            gateway = "core1"
+            listen = "127.0.0.1:{{UncheckedEntry}}"
+            service = "unchecked"
+            """);
         await Mesh.ReadyForFlowsAsync();
     }
 
@@ -124,19 +136,27 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
     }
 
     [Fact]
-    public async Task A_flow_to_an_unreachable_service_is_closed_at_once_and_the_reason_logged()
-    {
+    public async Task A_flow_to_a_service_its_owner_cannot_reach_is_closed_at_once_and_the_reason_logged()
+    {   // no check says it is down, so the entry accepts; the owner's dial fails and the entry closes the client
         var clock = Stopwatch.StartNew();
-        using var s = await Connect(Mesh.DownEntry);
+        using var s = await Connect(fixture.UncheckedEntry);
         var buffer = new byte[16];
         int n;
         try { n = await s.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(10)); }
         catch (SocketException) { n = 0; }   // a reset is a close too
         Assert.Equal(0, n);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the client waited {clock.Elapsed.TotalSeconds:0.0}s to be refused");
-        // refused by the owner when it dials, or at the entry once the owner's probe reported it down: the reason either way
-        await Mesh.Core1.WaitForLineAsync(l => l.Contains("flow to down") && l.Contains("refused") && l.Contains("connection refused")
-            && (l.Contains("ServiceUnreachable") || l.Contains("ServiceDown")), TimeSpan.FromSeconds(10));
+        await Mesh.Core1.WaitForLineAsync(l => l.Contains("flow to unchecked") && l.Contains("refused") && l.Contains("connection refused")
+            && l.Contains("ServiceUnreachable"), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task An_entry_of_a_service_its_owner_reports_down_refuses_clients_at_connect_like_a_local_server_that_is_down()
+    {
+        await Mesh.Core1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{Mesh.DownEntry} for down:") && l.Contains("not listening while down is down"),
+            TimeSpan.FromSeconds(30));
+        var refused = await Assert.ThrowsAsync<SocketException>(() => Connect(Mesh.DownEntry));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }
 
     [Fact]

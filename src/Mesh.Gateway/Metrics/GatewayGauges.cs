@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Mesh.Contracts.Metrics;
 using Mesh.Transport.Links;
@@ -12,6 +13,7 @@ public static class GatewayGauges
 {
     private static volatile LinkRegistry? _links;
     private static volatile Func<IEnumerable<(string Service, bool Up)>>? _services;
+    private static readonly ConcurrentDictionary<(string Entry, string Service), bool> EntriesListening = new();
 
     static GatewayGauges()
     {
@@ -23,7 +25,15 @@ public static class GatewayGauges
         MeshMeter.Meter.CreateObservableGauge("mesh.service.up", () => (_services?.Invoke() ?? [])
             .Select(s => new Measurement<int>(s.Up ? 1 : 0, new KeyValuePair<string, object?>("service", s.Service))),
             description: "1 while a service this gateway owns answers its check, 0 while it is down");
+        MeshMeter.Meter.CreateObservableGauge("mesh.entry.listening", () => EntriesListening
+            .Select(e => new Measurement<int>(e.Value ? 1 : 0, new KeyValuePair<string, object?>("entry", e.Key.Entry), new KeyValuePair<string, object?>("service", e.Key.Service))),
+            description: "1 while an entry accepts clients, 0 while it refuses them at connect (its service is down, or its address cannot be bound)");
     }
+
+    /// <summary>Clients refused by the kernel (connection refused) are not counted: this gauge says when they are.</summary>
+    public static void EntryListening(string entry, string service, bool listening) => EntriesListening[(entry, service)] = listening;
+
+    public static void EntryGone(string entry, string service) => EntriesListening.TryRemove((entry, service), out _);
 
     private static IEnumerable<LinkPool> Pools() => _links?.Pools ?? [];
 
