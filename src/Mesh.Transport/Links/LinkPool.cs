@@ -33,28 +33,15 @@ public sealed class LinkPool(string peer)
     private IEnumerable<LinkConnection> Idle => _idle.Select(e => e.Key);
 
     /// <summary>
-    /// The round-trip time to the peer: the smallest of the last few pings answered on connections this
-    /// side dialed (null until three were). The minimum ignores a ping delayed by a busy moment (a JIT
-    /// or GC pause at start-up) that would otherwise make the link look slow and move paths for nothing.
+    /// The round-trip time to the peer: the smallest ping answered within the last 30 s on connections this
+    /// side dialed (null until three were), so that a busy moment does not make the link look slow
+    /// (<see cref="RoundTripWindow"/>).
     /// </summary>
-    public double? RttMs
-    {
-        get
-        {
-            lock (_rtts) return _rtts.Count >= 3 ? _rtts.Min() : null;
-        }
-    }
+    public double? RttMs => _roundTrips.Min(Environment.TickCount64);
 
-    private readonly Queue<double> _rtts = new();
+    private readonly RoundTripWindow _roundTrips = new(RoundTripWindow.DefaultWindow);
 
-    private void OnRoundTrip(double ms)
-    {
-        lock (_rtts)
-        {
-            _rtts.Enqueue(ms);
-            if (_rtts.Count > 8) _rtts.Dequeue();
-        }
-    }
+    private void OnRoundTrip(double ms) => _roundTrips.Add(ms, Environment.TickCount64);
 
     /// <summary>
     /// The peer dialed connections to us, and one of them is idle and was heard from within
