@@ -55,7 +55,11 @@ public sealed class TestMesh : IAsyncDisposable
     /// <param name="api">core1 serves the REST API on <see cref="ApiPort"/> (--api, --api-token-file)</param>
     /// <param name="moreServices">[services.NAME] tables a test adds to the mesh config</param>
     /// <param name="moreEntries">[[entries]] a test adds (kept after the others: TOML needs them together)</param>
-    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false, string moreServices = "", string moreEntries = "")
+    /// <summary>With <c>metrics</c>: each gateway's /metrics port (--metrics), by name.</summary>
+    public Dictionary<string, int> MetricsPorts { get; } = [];
+
+    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false, string moreServices = "", string moreEntries = "",
+        bool metrics = false)
     {
         var config = ConfigPath;
         await File.WriteAllTextAsync(config, $$"""
@@ -111,6 +115,7 @@ public sealed class TestMesh : IAsyncDisposable
         var readTokenFile = Path.Combine(_dir, "api-read.token");
         await File.WriteAllTextAsync(readTokenFile, ApiReadToken + "\n");
         string[] rest = api ? ["--api", $"127.0.0.1:{ApiPort}", "--api-token-file", tokenFile, "--api-read-token-file", readTokenFile] : [];
+        if (metrics) foreach (var name in new[] { "core1", "core2", "edge1", "edge2" }) MetricsPorts[name] = FreePorts.Next();
         Core1 = await Start("core1", ["--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config, .. store, .. rest]);
         Core2 = await Start("core2", ["--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config, .. store]);
         Edge1 = await Start("edge1", "--join", EdgeJoin);
@@ -150,6 +155,7 @@ public sealed class TestMesh : IAsyncDisposable
 
     private async Task<NodeProcess> Start(string name, params string[] args)
     {
+        if (MetricsPorts.TryGetValue(name, out var metricsPort)) args = [.. args, "--metrics", $"127.0.0.1:{metricsPort}"];
         _args[name] = args;
         var node = NodeProcess.Start(name, _dir, ["--name", name, .. args, .. await Certificates.FlagsFor(name)]);
         _nodes.Add(node);

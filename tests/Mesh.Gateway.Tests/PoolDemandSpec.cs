@@ -26,6 +26,28 @@ public sealed class PoolDemandSpec
     }
 
     [Fact]
+    public void Flows_that_give_their_connections_back_grow_nothing()
+    {
+        var demand = new PoolDemand(4);
+        for (var i = 0; i < 300; i++)
+        {
+            demand.Claimed(i * 3);       // one client, one connection after another: 300 a second
+            demand.Returned(i * 3 + 2);
+        }
+        Assert.Equal(4, demand.Target(900));
+        Assert.Equal(0, demand.DialsToStart(900, idle: 4, inFlight: 0));
+    }
+
+    [Fact]
+    public void A_burst_grows_the_pool_by_what_it_took_and_did_not_bring_back()
+    {
+        var demand = new PoolDemand(4);
+        for (var i = 0; i < 300; i++) demand.Claimed(i);
+        for (var i = 0; i < 100; i++) demand.Returned(300 + i);
+        Assert.Equal(200, demand.Target(400));
+    }
+
+    [Fact]
     public void The_pool_never_grows_past_its_bound()
     {
         var demand = new PoolDemand(4);

@@ -30,6 +30,10 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     {
         public static readonly Claimed Instance = new();
     }
+    private sealed record Returned
+    {
+        public static readonly Returned Instance = new();
+    }
     private sealed record Trim
     {
         public static readonly Trim Instance = new();
@@ -49,6 +53,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<LinkPool, string?> _onGone;
+    private readonly Action<LinkPool> _onReturned;
     private IReadOnlyList<string> _addresses;
     private readonly PoolDemand _demand;
     private int _inFlight, _failures, _next;
@@ -70,6 +75,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             LinkPool.SurplusClosed => Replenish.Instance,
             _ => new ConnectionLost(lostBecause),
         });
+        _onReturned = _ => self.Tell(Returned.Instance);
 
         Receive<Replenish>(_ => Fill());
         Receive<Claimed>(_ =>
@@ -77,6 +83,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _demand.Claimed(Environment.TickCount64);
             Fill();
         });
+        Receive<Returned>(_ => _demand.Returned(Environment.TickCount64));
         Receive<Trim>(_ => TrimSurplus());
         Receive<ConnectionLost>(m =>
         {
@@ -144,6 +151,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _pool.DialedConnectionGone += _onGone;
+        _pool.DialedConnectionReturned += _onReturned;
         Timers.StartPeriodicTimer("trim", Trim.Instance, PoolDemand.QuietBeforeTrim);
         Fill();
     }
@@ -164,6 +172,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         {
             var address = _addresses[_next % _addresses.Count];
             _inFlight++;
+            MeshMeter.Dials.Add(1, new KeyValuePair<string, object?>("peer", _peer));
             LinkHandshake.DialAsync(_ctx.Identity, _peer, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token, _ctx.Trust)
                 .PipeTo(Self, success: l => new Dialed(l, address), failure: e => new DialFailed(address, e.GetBaseException().Message));
         }
@@ -179,6 +188,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _pool.DialedConnectionGone -= _onGone;
+        _pool.DialedConnectionReturned -= _onReturned;
         _stop.Cancel();
         _ = _pool.CloseAllAsync();
     }

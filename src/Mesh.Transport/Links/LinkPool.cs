@@ -58,6 +58,9 @@ public sealed class LinkPool(string peer)
     /// <summary>A connection this side dialed left the pool; the reason is null when a flow claimed it, else why it was lost.</summary>
     public event Action<LinkPool, string?>? DialedConnectionGone;
 
+    /// <summary>A connection this side dialed came back to the pool when its flow ended (the dialer needs no replacement for it).</summary>
+    public event Action<LinkPool>? DialedConnectionReturned;
+
     internal void Add(LinkConnection link, Action<LinkConnection, Open> onPeerFlow)
     {
         link.ClaimedByPeerFlow += (c, open) =>
@@ -80,6 +83,7 @@ public sealed class LinkPool(string peer)
     {
         if (!link.Pooled || (link.Dialed && DialedIdleCount >= maxDialedIdle) || !link.TryReturnToIdle()) return false;
         Join(link);
+        if (link.Dialed) DialedConnectionReturned?.Invoke(this);
         return true;
     }
 
