@@ -10,7 +10,9 @@ cd $w/src
 dotnet build src/Mesh.Node -c Release -o $w/bin --nologo -v quiet >/dev/null
 dotnet build src/Mesh.Cli -c Release -o $w/bin --nologo -v quiet >/dev/null
 dotnet $w/bin/mesh.dll ca init --out $w/pki --mesh bench >/dev/null
-for n in core1 core2; do dotnet $w/bin/mesh.dll cert issue $n --ca $w/pki --out $w/pki >/dev/null; done
+for n in core1 core2; do   # core certificates (older revisions had no roles)
+  dotnet $w/bin/mesh.dll cert issue $n --role core --ca $w/pki --out $w/pki >/dev/null 2>&1 || dotnet $w/bin/mesh.dll cert issue $n --ca $w/pki --out $w/pki >/dev/null
+done
 cat > $w/mesh.toml <<CONF
 [mesh]
 name = "bench"
