@@ -29,7 +29,7 @@ public sealed class MeshFixture : IAsyncLifetime
             gateway = "core1"
             listen = "127.0.0.1:{{UncheckedEntry}}"
             service = "unchecked"
-            """);
+            """, metrics: true);
         await Mesh.ReadyForFlowsAsync();
     }
 
@@ -148,6 +148,8 @@ public sealed class DataPlaneSpec(MeshFixture fixture) : IClassFixture<MeshFixtu
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the client waited {clock.Elapsed.TotalSeconds:0.0}s to be refused");
         await Mesh.Core1.WaitForLineAsync(l => l.Contains("flow to unchecked") && l.Contains("refused") && l.Contains("connection refused")
             && l.Contains("ServiceUnreachable"), TimeSpan.FromSeconds(10));
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Mesh.MetricsPorts["core1"]}") };
+        Assert.Matches(@"mesh_flow_refusals_total\{reason=""service_unreachable"",service=""unchecked""\} [1-9]", await metrics.GetStringAsync("/metrics"));
     }
 
     [Fact]

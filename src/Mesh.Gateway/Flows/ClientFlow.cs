@@ -17,8 +17,8 @@ public static class ClientFlow
         await using var clientStream = new NetworkStream(client, ownsSocket: true);
         var table = ctx.Routes.Current;
         var service = table?.Services.FirstOrDefault(s => s.Name == entry.Service);
-        if (table is null || service is null) return FlowOutcome.Refused($"unknown service '{entry.Service}'");
-        if (ctx.Health.DownReason(service.Name) is { } down) return FlowOutcome.Refused($"{RefuseReason.ServiceDown}: {service.Name} is down: {down}");
+        if (table is null || service is null) return FlowOutcome.Refused(RefuseReason.UnknownService, $"unknown service '{entry.Service}'");
+        if (ctx.Health.DownReason(service.Name) is { } down) return FlowOutcome.Refused(RefuseReason.ServiceDown, $"{RefuseReason.ServiceDown}: {service.Name} is down: {down}");
         SocketTuning.ForFlow(client);
         var outcome = service.Owner == ctx.Self
             ? await ToLocalServiceAsync(clientStream, table, service.Name, ct)
@@ -30,7 +30,7 @@ public static class ClientFlow
     private static async Task<FlowOutcome> ToLocalServiceAsync(NetworkStream client, RouteTable table, string service, CancellationToken ct)
     {
         var owned = table.Owned.FirstOrDefault(o => o.Name == service);
-        if (owned is null) return FlowOutcome.Refused($"this gateway owns no service '{service}'");
+        if (owned is null) return FlowOutcome.Refused(RefuseReason.UnknownService, $"this gateway owns no service '{service}'");
         var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);
         if (socket is null) return FlowOutcome.Failed($"{service}: {error}");
         await using var serviceStream = new NetworkStream(socket, ownsSocket: true);
@@ -41,9 +41,9 @@ public static class ClientFlow
         FlowContext ctx, CancellationToken ct)
     {
         var owner = table.Gateways.FirstOrDefault(g => g.Name == service.Owner);
-        if (owner is null) return FlowOutcome.Refused($"no route to {service.Owner}: not in the route table");
+        if (owner is null) return FlowOutcome.Refused(RefuseReason.NoRoute, $"no route to {service.Owner}: not in the route table");
         if (table.Via(owner.Name) is not { } via || table.Gateways.FirstOrDefault(g => g.Name == via) is not { } planned)
-            return FlowOutcome.Refused($"no route to {owner.Name}: no working path in the route table");
+            return FlowOutcome.Refused(RefuseReason.NoRoute, $"no route to {owner.Name}: no working path in the route table");
         var next = Detour.Pick(table, planned, ctx);
 
         var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), service.Name, owner.Name, FlowContext.DefaultHopBudget,
@@ -54,7 +54,7 @@ public static class ClientFlow
         {
             await ctx.ReleaseLinkAsync(link, reusable: true);
             // the message names the gateway that refused (the owner, or a relay on the way)
-            return FlowOutcome.Refused($"{result.Refusal!.Reason}: {result.Refusal.Message}{(next.Name == owner.Name ? "" : $" (through {next.Name})")}");
+            return FlowOutcome.Refused(result.Refusal!.Reason, $"{result.Refusal.Reason}: {result.Refusal.Message}{(next.Name == owner.Name ? "" : $" (through {next.Name})")}");
         }
         var pumped = await LinkPump.RunAsync(clientStream, link.Stream, atEntry: true, table.Flows.FlowIdleTimeout, ct,
             "the client", $"the link to {next.Name}");

@@ -57,7 +57,7 @@ public static class PeerFlow
         async Task<FlowOutcome> RefuseAsync(RefuseReason reason, string message)
         {
             reusable = await TryWriteAsync(link, new Refuse(open.FlowId, reason, message));   // a refused flow leaves the link clean
-            return FlowOutcome.Refused($"{reason}: {message}");
+            return FlowOutcome.Refused(reason, $"{reason}: {message}");
         }
     }
 

@@ -44,7 +44,7 @@ public static class RelayFlow
         async Task<(FlowOutcome, bool)> RefuseAsync(RefuseReason reason, string message)
         {
             var clean = await PeerFlow.TryWriteAsync(from, new Refuse(open.FlowId, reason, message));
-            return (FlowOutcome.Refused($"{reason}: {message}"), clean);
+            return (FlowOutcome.Refused(reason, $"{reason}: {message}"), clean);
         }
     }
 }

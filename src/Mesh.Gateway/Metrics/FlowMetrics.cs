@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mesh.Contracts.Metrics;
 using Mesh.Gateway.Flows;
+using Mesh.Transport.Protocol;
 
 namespace Mesh.Gateway.Metrics;
 
@@ -23,18 +24,14 @@ public sealed class FlowMetrics
         MeshMeter.OpenFlows.Add(-1, _service);
         var result = outcome.End switch { FlowEnd.Refused => "refused", FlowEnd.Failed => "failed", _ => "ok" };
         MeshMeter.Flows.Add(1, _service, new("outcome", result));
-        if (outcome.End == FlowEnd.Refused) MeshMeter.Refusals.Add(1, _service, new("reason", RefusalReason(outcome.Detail)));
+        if (outcome.End == FlowEnd.Refused) MeshMeter.Refusals.Add(1, _service, new("reason", RefusalLabel(outcome.Refusal)));
         MeshMeter.Bytes.Add(outcome.BytesUp, _service, new("direction", "up"));
         MeshMeter.Bytes.Add(outcome.BytesDown, _service, new("direction", "down"));
         MeshMeter.FlowDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, _service);
     }
 
-    /// <summary>A refusal's reason as a label: the typed reason a gateway sent (ServiceDown -> service_down), or what the entry found.</summary>
-    public static string RefusalReason(string detail)
-    {
-        var typed = detail.Split(':', 2)[0];
-        if (Enum.TryParse<Mesh.Transport.Protocol.RefuseReason>(typed, out var reason))
-            return string.Concat(reason.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? $"_{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));
-        return detail.StartsWith("no route") ? "no_route" : detail.StartsWith("unknown service") ? "unknown_service" : "other";
-    }
+    /// <summary>A refusal's reason as a label: ServiceDown -> service_down.</summary>
+    public static string RefusalLabel(RefuseReason? reason) => reason is { } r
+        ? string.Concat(r.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? $"_{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"))
+        : "other";
 }
