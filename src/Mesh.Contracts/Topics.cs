@@ -5,8 +5,6 @@ public static class Topics
 {
     /// <summary>The director announces every new route map version here (core gateways subscribe).</summary>
     public const string Routes = "mesh.routes";
-    /// <summary>Health events from gateways to the director.</summary>
-    public const string Health = "mesh.health";
 }
 
 public static class ActorPaths

@@ -23,11 +23,10 @@ public sealed record DataPlaneSettings(MeshIdentity Identity, IReadOnlyList<Link
 }
 
 /// <param name="Name">This gateway's unique name.</param>
-/// <param name="IsCore">Core gateways are cluster members; edges sit behind NAT and only dial out.</param>
 /// <param name="LongPollWait">How long the director may hold a request while nothing changes (edges).</param>
 /// <param name="RefreshInterval">Pause between two fetches; zero means ask again at once (a long-poll loop).</param>
 /// <param name="RequestTimeout">When an unanswered request is given up and sent again (director moving, link down).</param>
-public sealed record GatewaySettings(string Name, bool IsCore, TimeSpan LongPollWait, TimeSpan RefreshInterval, TimeSpan RequestTimeout)
+public sealed record GatewaySettings(string Name, TimeSpan LongPollWait, TimeSpan RefreshInterval, TimeSpan RequestTimeout)
 {
     /// <summary>Null: control plane only (no certificate given), e.g. in control-plane tests.</summary>
     public DataPlaneSettings? DataPlane { get; init; }
@@ -45,9 +44,9 @@ public sealed record GatewaySettings(string Name, bool IsCore, TimeSpan LongPoll
     /// learns of its subscription by gossip, a second or more later), which then waited for its next refresh.
     /// </summary>
     public static GatewaySettings Core(string name) =>
-        new(name, true, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20));
+        new(name, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20));
 
     /// <summary>Edges get no pushes (they are behind NAT): they long-poll by version.</summary>
     public static GatewaySettings Edge(string name) =>
-        new(name, false, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20)) { RestartControlPlaneAfter = TimeSpan.FromSeconds(30) };
+        new(name, TimeSpan.FromSeconds(15), TimeSpan.Zero, TimeSpan.FromSeconds(20)) { RestartControlPlaneAfter = TimeSpan.FromSeconds(30) };
 }

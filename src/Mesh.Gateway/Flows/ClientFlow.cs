@@ -1,3 +1,4 @@
+using Mesh.Config;
 using System.Net.Sockets;
 using Mesh.Contracts.Routing;
 using Mesh.Transport.Flows;

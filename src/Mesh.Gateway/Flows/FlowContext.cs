@@ -61,13 +61,3 @@ public sealed class ClientSlots(int capacity, Func<bool>? descriptorsLow = null)
 
     public void Release() => Interlocked.Decrement(ref _used);
 }
-
-public static class Endpoints
-{
-    /// <summary>"host:port" as written in route tables -> an endpoint a socket can connect to.</summary>
-    public static EndPoint Parse(string text)
-    {
-        var hp = HostPort.Parse(text);
-        return IPAddress.TryParse(hp.Host, out var ip) ? new IPEndPoint(ip, hp.Port) : new DnsEndPoint(hp.Host, hp.Port);
-    }
-}

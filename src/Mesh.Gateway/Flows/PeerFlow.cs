@@ -1,3 +1,4 @@
+using Mesh.Config;
 using System.Net.Sockets;
 using Mesh.Contracts.Logging;
 using Mesh.Contracts.Metrics;

@@ -1,3 +1,4 @@
+using Mesh.Config;
 using System.Net.Sockets;
 using System.Text;
 using Mesh.Contracts.Routing;

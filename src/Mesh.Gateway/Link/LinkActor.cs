@@ -1,3 +1,4 @@
+using Mesh.Config;
 using Mesh.Contracts.Metrics;
 using Akka.Actor;
 using Akka.Event;

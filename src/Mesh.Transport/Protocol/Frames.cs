@@ -88,15 +88,6 @@ public sealed record Refuse(Guid FlowId, RefuseReason Reason, string Message) : 
 }
 
 /// <summary>
-/// Flow bytes after Accept: the payload is the bytes themselves (up to <see cref="FrameCodec.MaxData"/>).
-/// Never decoded into a record: the flow pump reads the payload straight into its buffer.
-/// </summary>
-public static class DataFrame
-{
-    public const FrameType Type = FrameType.Data;
-}
-
-/// <summary>
 /// One piece of a control message on an edge's control connection (<see cref="LinkPurpose.Control"/>):
 /// a message is one or more chunks, the last marked <paramref name="Final"/>. Never decoded into a record on
 /// the hot path: <see cref="ControlChannel"/> assembles the bytes.
