@@ -22,7 +22,7 @@ public sealed partial class GatewayActor
             _flows!.Health.Forget(name);
         }
         foreach (var (name, service) in wanted.Where(w => !_probes.ContainsKey(w.Key)))
-            _probes[name] = (Context.ActorOf(HealthActor.Props(service)), service);
+            _probes[name] = (Context.ActorOf(HealthActor.Props(service), $"{ChildFailure.ProbePrefix}{++_probeCount}"), service);
     }
 
     private void SendHealthReport(bool force)

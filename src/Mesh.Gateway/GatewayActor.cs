@@ -56,7 +56,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
     private readonly FlowContext? _flows;
     private readonly Dictionary<string, (IActorRef Actor, ListenEntry Entry)> _listeners = [];
     private readonly Dictionary<string, (IActorRef Actor, LinkTargetChanged Target)> _links = [];
-    private int _listenerCount;
+    private int _listenerCount, _probeCount;
     private readonly LinkReporter _reporter;
     private readonly Dictionary<string, (IActorRef Actor, OwnedService Service)> _probes = [];
     private readonly HealthReporter _health;
@@ -108,7 +108,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         {
             _reporter.Changed(m.Peer, m.Up);
             _flows?.Links.DialedLinkState(m.Peer, m.Up);   // flows detour around a link known down (Detour)
-            if (!m.Up) Context.Child("control").Tell(new ControlLinkActor.LinkDown(m.Peer));   // an edge's control channel
+            if (!m.Up) Context.Child(ChildFailure.Control).Tell(new ControlLinkActor.LinkDown(m.Peer));   // an edge's control channel
         });
         Receive<LinkReportReceived>(m =>
         {
@@ -132,6 +132,8 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         Receive<GetCurrentRouteTable>(_ => Sender.Tell(new CurrentRouteTable(_table)));
     }
 
+    protected override SupervisorStrategy SupervisorStrategy() => ChildFailure.ByChildName();
+
     protected override void PreStart()
     {
         _lastAnswer = Now;
@@ -144,7 +146,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         }
         GatewayGauges.Attach(_flows.Links, () => _flows.Health.ProbedHere);
         if (_director is LinkDirectorChannel overLinks)
-            overLinks.Attach(Context.ActorOf(ControlLinkActor.Props(_settings.DataPlane!.Join, _flows, Self), "control"));
+            overLinks.Attach(Context.ActorOf(ControlLinkActor.Props(_settings.DataPlane!.Join, _flows, Self), ChildFailure.Control));
         Timers.StartPeriodicTimer("sweep", SweepLinks.Instance, Liveness.PingEvery);
         Timers.StartPeriodicTimer("report-links", ReportLinks.Instance, LinkReporter.CheckEvery);
         foreach (var server in _settings.DataPlane!.LinkServers) StartLinkServer(server);
@@ -226,7 +228,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         foreach (var (key, entry) in wanted)
         {
             if (!_listeners.TryGetValue(key, out var listener))
-                _listeners[key] = (Context.ActorOf(ListenerActor.Props(entry, _flows), $"listener-{++_listenerCount}"), entry);
+                _listeners[key] = (Context.ActorOf(ListenerActor.Props(entry, _flows), $"{ChildFailure.ListenerPrefix}{++_listenerCount}"), entry);
             else if (!listener.Entry.SameAs(entry))
             {   // an allow list or a limit changed: the listener keeps its socket and its flows
                 listener.Actor.Tell(entry);
@@ -248,7 +250,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         foreach (var (peer, target) in peers)
         {
             if (!_links.TryGetValue(peer, out var link))
-                _links[peer] = (Context.ActorOf(LinkActor.Props(peer, target.Addresses, target.PoolSize, _flows), $"link-{peer}"), target);
+                _links[peer] = (Context.ActorOf(LinkActor.Props(peer, target.Addresses, target.PoolSize, _flows), $"{ChildFailure.LinkPrefix}{peer}"), target);
             else if (!link.Target.Addresses.SequenceEqual(target.Addresses) || link.Target.PoolSize != target.PoolSize)
             {
                 link.Actor.Tell(target);

@@ -139,6 +139,9 @@ public sealed class ListenerActor : ReceiveActor, IWithTimers
         if (!Context.GetChildren().Any()) Context.Stop(Self);
     }
 
+    /// <summary>Its children are flows: one that fails stops (never runs twice); the entry goes on.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => ChildFailure.FlowsStop();
+
     protected override void PreStart()
     {
         _ctx.Health.DownChanged += _onDownChanged;
