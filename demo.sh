@@ -32,7 +32,7 @@ command_of() {   # command_of NAME: sets cmd to the command line of the demo's p
     core1) cmd=("${node[@]}" --listen 127.0.0.1:7441 --cluster-port 4053 --join "$join" --config "$config"
                 --state-dir "$demo/state/core1" --api 127.0.0.1:7680 --api-token-file "$demo/api.token" "${tls[@]}") ;;
     core2) cmd=("${node[@]}" --listen 127.0.0.1:7442 --cluster-port 4054 --join "$join" --config "$config"
-                --state-dir "$demo/state/core2" "${tls[@]}") ;;
+                --state-dir "$demo/state/core2" --api 127.0.0.1:7681 --api-token-file "$demo/api.token" "${tls[@]}") ;;
     edge1) cmd=("${node[@]}" --join "$links" "${tls[@]}") ;;
     *) echo "demo.sh: the demo has no process '$1' (it has ${names[*]})" >&2; exit 2 ;;
   esac
@@ -175,8 +175,9 @@ MSG
 else echo "  (install redis-server to also publish redis on 127.0.0.1:7601 and :7602)"; fi
 cat <<MSG
 
-The admin shell talks to core1's REST API (http://127.0.0.1:7680; metrics at /metrics); it needs the token:
-  export MESH_API=127.0.0.1:7680 MESH_API_TOKEN=\$(cat $demo/api.token)
+The admin shell talks to core1's REST API (http://127.0.0.1:7680; metrics at /metrics), or core2's
+(127.0.0.1:7681) while core1 is stopped; it needs the token:
+  export MESH_API=127.0.0.1:7680,127.0.0.1:7681 MESH_API_TOKEN=\$(cat $demo/api.token)
   dotnet $demo/bin/mesh.dll status
   dotnet $demo/bin/mesh.dll                                      (a shell: Tab completes)
 

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-ports='7441|7442|4053|4054|7500|7501|7600|7601|7602|7680'
+ports='7441|7442|4053|4054|7500|7501|7600|7601|7602|7680|7681'
 out=$(mktemp -d /tmp/mesh-demo-check-XXXXXX)
 fail() { echo "demo-check: FAILED: $*"; echo "demo.sh's output: $out/demo-SIG$signal.out; the demo's logs: .demo/logs/"; exit 1; }
 signal=""
@@ -38,7 +38,7 @@ for signal in "${@:-TERM}"; do
   started=$(awk '$2 == "process" {print $3}' "$out/ps.out")
   [ "$(echo "$started" | wc -l)" -ge 5 ] || fail "./demo.sh ps lists fewer than 5 processes: $(cat "$out/ps.out")"
 
-  export MESH_API=127.0.0.1:7680 MESH_API_TOKEN; MESH_API_TOKEN=$(cat .demo/api.token)
+  export MESH_API=127.0.0.1:7680,127.0.0.1:7681 MESH_API_TOKEN; MESH_API_TOKEN=$(cat .demo/api.token)
   ./demo.sh stop echo
   within 60 status_is 1 && grep -q "down *echo" "$out/status.out" \
     || fail "mesh status did not report echo down within 60 s: $(cat "$out/status.out")"
