@@ -14,6 +14,14 @@ public sealed class NodeCommandLineSpec
     }
 
     [Fact]
+    public async Task Check_accepts_the_three_core_example_the_README_runs_by_hand_and_exits_0()
+    {
+        var (code, output) = await NodeProcess.RunAsync("--config", Sample("three-core"), "--check");
+        Assert.Equal(0, code);
+        Assert.Contains("valid: mesh acme, 4 gateways (3 core), 1 service, 1 entry", output);
+    }
+
+    [Fact]
     public async Task Check_reports_every_mistake_with_file_and_line_and_exits_2()
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("mesh-check-").FullName, "bad.toml");
