@@ -21,7 +21,7 @@ public sealed partial class DirectorActor
     }
     /// <summary>The config file's text, or why it could not be read.</summary>
     private sealed record ConfigRead(string? Text, string? Error);
-    private sealed record Started(ConfigRead File, DirectorState? Stored, string? StoreError, ObservedState? Observed);
+    private sealed record Started(ConfigRead File, DirectorState? Stored, string? StoreError, ObservedState? Observed, StartCounter? Counter = null);
     /// <summary>POST /v1/reload: the file as it is now, applied if valid; answered with the status.</summary>
     private sealed record ReloadRead(ConfigRead File);
 
@@ -81,8 +81,13 @@ public sealed partial class DirectorActor
         DirectorState? stored;
         try { stored = await store.LoadAsync(ct); }
         catch (Exception e) { return new Started(file, null, e.GetBaseException().Message, null); }
-        try { return new Started(file, stored, null, await store.LoadObservedAsync(ct)); }
-        catch (Exception) { return new Started(file, stored, null, null); }   // the history is a nicety; the config is what matters
+        ObservedState? observed;
+        try { observed = await store.LoadObservedAsync(ct); }
+        catch (Exception e)
+        {   // the history is a nicety; the config is what matters (and no reservation is written over a state not read)
+            return new Started(file, stored, null, null, stored is null ? null : new StartCounter(stored.Revision, ReserveAhead + 1, 0, e.GetBaseException().Message));
+        }
+        return new Started(file, stored, null, observed, await ReserveAtStartAsync(store, stored, observed, ct));
     }
 
     /// <summary>The first state: the stored revision if there is a sane one, else this node's file.</summary>
@@ -91,6 +96,7 @@ public sealed partial class DirectorActor
         if (m.StoreError is not null) StoreDown(m.StoreError);
         _log.Info("director: starting on {0}; the store holds {1}", Node, m.Stored is { } held ? $"revision v{held.Revision} (from {held.Source})" : m.StoreError is null ? "no revision yet" : "nothing readable");
         _fileText = m.File.Text;
+        _startCounter = m.Counter;
         if (m.Stored is { } stored && Serve(stored))
         {
             _fileDiffers = m.File.Text is { } text && RouteMapLoader.Load(text, _settings.ConfigPath).Map?.ContentHash != stored.ConfigHash;

@@ -13,7 +13,9 @@ namespace Mesh.Director;
 /// </summary>
 public sealed partial class DirectorActor
 {
-    private sealed record ObservedSaved(string? Error);
+    /// <param name="Accepted">false when the store holds one observed under a newer revision</param>
+    /// <param name="Reserved">the table counter reserved with it (<see cref="ObservedState.PathsReserved"/>)</param>
+    private sealed record ObservedSaved(long Revision, long Reserved, bool Accepted, string? Error);
 
     private bool _observedChanged;
 
@@ -21,29 +23,19 @@ public sealed partial class DirectorActor
 
     private void SaveObservedIfChanged()
     {
-        if (!_observedChanged || _current is null) return;
+        if (!_observedChanged || _current is null || _observedSaving) return;   // one write at a time: a reservation is never overtaken by an older one
         _observedChanged = false;
+        _observedSaving = true;
         var state = new ObservedState(_revision,
             _lastSeen.Select(s => new GatewaySeen(s.Key, s.Value, _connectedSince.TryGetValue(s.Key, out var since) ? since : null, _lost.Contains(s.Key))).ToArray(),
-            _reports.Values.ToArray(), _healthReports.Values.ToArray(), _events.ToArray(), DateTimeOffset.UtcNow);
+            _reports.Values.ToArray(), _healthReports.Values.ToArray(), _events.ToArray(), DateTimeOffset.UtcNow) { PathsReserved = Reservation };
         SaveObservedAsync(_store, state, _stopping.Token).PipeTo(Self);
     }
 
     private static async Task<ObservedSaved> SaveObservedAsync(IDirectorStore store, ObservedState state, CancellationToken ct)
     {
-        try
-        {
-            await store.SaveObservedAsync(state, ct);   // refused: a newer director writes it; nothing to do
-            return new ObservedSaved(null);
-        }
-        catch (Exception e) { return new ObservedSaved(e.GetBaseException().Message); }
-    }
-
-    private void OnObservedSaved(ObservedSaved m)
-    {
-        if (m.Error is null) return;
-        _observedChanged = true;   // written again once the store is back
-        StoreDown(m.Error);
+        try { return new ObservedSaved(state.Revision, state.PathsReserved, await store.SaveObservedAsync(state, ct), null); }
+        catch (Exception e) { return new ObservedSaved(state.Revision, state.PathsReserved, false, e.GetBaseException().Message); }
     }
 
     /// <summary>

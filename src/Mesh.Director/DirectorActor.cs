@@ -47,11 +47,10 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private readonly List<Waiter> _waiters = [];
     private readonly Dictionary<string, RouteTable> _tables = [];
     private readonly Dictionary<string, LinkReport> _reports = [];
-    /// <summary>Tables of another director differ in version even for the same config and links.</summary>
-    private readonly int _incarnation = Random.Shared.Next(1, 1 << 20);
     private RouteMap? _map;
     private long _revision, _version;
-    private int _pathsEpoch;
+    /// <summary>The table counter of <see cref="_revision"/> (DirectorActor.Versions.cs).</summary>
+    private long _pathsEpoch;
     private IReadOnlyList<LinkEdge> _links = [];
 
     public IStash Stash { get; set; } = null!;
@@ -133,7 +132,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     {
         _map = map;
         _revision = revision;
-        _pathsEpoch = 0;
+        StartCounting(revision);
         _configErrors = [];
         foreach (var gone in _reports.Keys.Where(g => !map.Gateways.ContainsKey(g)).ToList()) _reports.Remove(gone);
         ForgetGatewaysNotIn(map);
@@ -171,7 +170,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         _links = links;
         _pathsEpoch++;
         _log.Info("director: links changed ({0}, reported by {1}): paths {2}", changes, report.Gateway,
-            TableVersion.Text(TableVersion.Of(_revision, _incarnation, _pathsEpoch)));
+            TableVersion.Text(TableVersion.Of(_revision, _pathsEpoch)));
         Republish();
         Sender.Tell(new LinkReportReceived(report.Sequence, _version));
     }
@@ -185,16 +184,6 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     }
 
     private readonly Mesh.Contracts.Logging.LogLimiter _refusedLogs = new(TimeSpan.FromMinutes(1));
-
-    /// <summary>A new version: waiting gateways get their table now, core gateways hear of it through pub-sub.</summary>
-    private void Republish()
-    {
-        _version = TableVersion.Of(_revision, _incarnation, _pathsEpoch);
-        _tables.Clear();
-        foreach (var w in _waiters) w.ReplyTo.Tell(TableFor(w.Gateway));
-        _waiters.Clear();
-        _mediator?.Tell(new Publish(Topics.Routes, new RouteMapChanged(_version)));
-    }
 
     /// <summary>A gateway asks for its own table (a core gateway directly, an edge through the core gateway that carries its channel).</summary>
     private void Answer(GetRouteTable request)

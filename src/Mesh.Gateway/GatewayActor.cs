@@ -286,7 +286,11 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
     private void Apply(RouteTable table)
     {
         if (table.Version != _table?.Version || _table is null)
-        {
+        {   // any other version is applied: the director is the authority. Versions only grow (ADR 0013), so one
+            // that orders before the held one is said, not refused (refusing it would ignore a director until it caught up)
+            if (_table is { } held && table.Version < held.Version)
+                _log.Warning("gateway {0}: the director's route table {1} orders before {2} held here; applying it", _settings.Name,
+                    TableVersion.Text(table.Version), TableVersion.Text(held.Version));
             _table = table;
             _lastProblem = null;
             _log.Info("gateway {0}: {1}", _settings.Name, table.Summary);

@@ -1,8 +1,6 @@
 using Akka.Actor;
 using Mesh.Contracts.Health;
 using Mesh.Contracts.Routing;
-using Mesh.Director;
-using Mesh.Director.Store;
 
 namespace Mesh.ControlPlane.Tests;
 
@@ -14,14 +12,8 @@ public sealed class DirectorHealthSpec() : Akka.TestKit.Xunit2.TestKit("akka.log
 {
     private static readonly TimeSpan Ask = TimeSpan.FromSeconds(10);
 
-    private async Task<IActorRef> Director(TimeSpan? lostAfter = null)
-    {
-        var dir = Directory.CreateTempSubdirectory("mesh-health-").FullName;
-        var config = Path.Combine(dir, "mesh.toml");
-        await File.WriteAllTextAsync(config, TestMesh.Config);
-        var settings = DirectorSettings.For(config) with { GatewayLostAfter = lostAfter ?? TimeSpan.FromSeconds(45) };
-        return Sys.ActorOf(DirectorActor.Props(settings, new FileDirectorStore(Path.Combine(dir, "state.json")), mediator: null));
-    }
+    private Task<IActorRef> Director(TimeSpan? lostAfter = null) => TestMesh.DirectorIn(Sys, Directory.CreateTempSubdirectory("mesh-health-").FullName,
+        s => s with { GatewayLostAfter = lostAfter ?? TimeSpan.FromSeconds(45) });
 
     private static HealthReport Report(string gateway, long sequence, params (string Service, HealthState State, string? Reason)[] services) =>
         new(gateway, sequence, services.Select(s => new ServiceHealth(s.Service, s.State, s.Reason, DateTimeOffset.UtcNow)).ToArray());

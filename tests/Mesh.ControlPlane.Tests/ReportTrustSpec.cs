@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Mesh.Contracts.Health;
 using Mesh.Contracts.Routing;
-using Mesh.Director;
 using Mesh.Director.Store;
 
 namespace Mesh.ControlPlane.Tests;
@@ -17,12 +16,7 @@ public sealed class ReportTrustSpec() : Akka.TestKit.Xunit2.TestKit("akka.loglev
     private readonly string _dir = Directory.CreateTempSubdirectory("mesh-trust-").FullName;
     private static long Seq => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
 
-    private async Task<IActorRef> Director()
-    {
-        var config = Path.Combine(_dir, "mesh.toml");
-        await File.WriteAllTextAsync(config, TestMesh.Config);
-        return Sys.ActorOf(DirectorActor.Props(DirectorSettings.For(config), new FileDirectorStore(Path.Combine(_dir, "state.json")), mediator: null));
-    }
+    private Task<IActorRef> Director() => TestMesh.DirectorIn(Sys, _dir);
 
     private static HealthReport Health(string gateway, long sequence, string service, HealthState state) =>
         new(gateway, sequence, [new ServiceHealth(service, state, state == HealthState.Down ? "forged" : null, DateTimeOffset.UtcNow)]);

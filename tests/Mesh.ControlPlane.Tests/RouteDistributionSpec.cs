@@ -85,11 +85,15 @@ public sealed class RouteDistributionSpec() : Akka.TestKit.Xunit2.TestKit("akka.
         var second = await AwaitDirector(proxy2, node => node != first.Node);
         Assert.Equal(((ExtendedActorSystem)sys2).Provider.DefaultAddress.ToString(), second.Node);
         Assert.Equal(first.Version, second.Version);   // the same config, so the same route map
-        // core2 keeps its table; the new director's version differs (its own incarnation, ADR 0006), so
-        // it may fetch it again, with the same content.
-        var kept = await TestMesh.TableOf(gw2);
-        Assert.NotNull(kept);
-        Assert.Equal(TableVersion.Revision(before!.Version), TableVersion.Revision(kept.Version));
+        // core2 keeps its table until the new director's, which orders after it (ADR 0013: versions only
+        // grow, so the gateway takes it, and `mesh routes` never reads lower), with the same content.
+        RouteTable? kept = null;
+        await AwaitAssertAsync(async () =>
+        {
+            kept = await TestMesh.TableOf(gw2);
+            Assert.True(kept!.Version > before!.Version, $"core2 holds {TableVersion.Text(kept.Version)}, not one after {TableVersion.Text(before.Version)}");
+        }, Formed, TimeSpan.FromMilliseconds(200));
+        Assert.Equal(TableVersion.Revision(before!.Version), TableVersion.Revision(kept!.Version));
         Assert.Equal(before.Entries, kept.Entries);
         Assert.Equal(before.Owned.Select(o => o.Name), kept.Owned.Select(o => o.Name));
         Assert.Equal(before.NextHops, kept.NextHops);

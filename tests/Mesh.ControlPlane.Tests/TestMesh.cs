@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Mesh.Config;
 using Mesh.Contracts.Routing;
+using Mesh.Director;
+using Mesh.Director.Store;
 using Mesh.Gateway;
 using Mesh.Node;
 
@@ -83,6 +85,18 @@ public sealed class TestMesh : IAsyncDisposable
         var node = (system, MeshNode.Start(system, o, parts: null));   // control plane only (edges reach it over links: tested with real processes)
         Nodes[o.Name] = node;
         return node;
+    }
+
+    /// <summary>
+    /// A director alone in <paramref name="system"/>, serving <see cref="Config"/> from <paramref name="dir"/> with a file store
+    /// there: a second one in the same folder finds what the first stored, as a director that takes over does.
+    /// </summary>
+    public static async Task<IActorRef> DirectorIn(ActorSystem system, string dir, Func<DirectorSettings, DirectorSettings>? tune = null)
+    {
+        var config = Path.Combine(dir, "mesh.toml");
+        await File.WriteAllTextAsync(config, Config);
+        var settings = tune is null ? DirectorSettings.For(config) : tune(DirectorSettings.For(config));
+        return system.ActorOf(DirectorActor.Props(settings, new FileDirectorStore(Path.Combine(dir, "state.json")), mediator: null));
     }
 
     public static async Task<RouteTable?> TableOf(IActorRef gateway) =>

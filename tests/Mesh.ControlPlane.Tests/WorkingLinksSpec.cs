@@ -73,11 +73,12 @@ public sealed class WorkingLinksSpec
     }
 
     [Fact]
-    public void Table_versions_differ_between_directors_and_read_as_revision_and_path_changes()
+    public void Table_versions_read_as_revision_and_counter_and_order_as_numbers_not_as_text()
     {
-        Assert.NotEqual(TableVersion.Of(3, 17, 0), TableVersion.Of(3, 18, 0));
-        Assert.Equal("v3", TableVersion.Text(TableVersion.Of(3, 17, 0)));
-        Assert.Equal("v3.2", TableVersion.Text(TableVersion.Of(3, 17, 2)));
-        Assert.Equal(3, TableVersion.Revision(TableVersion.Of(3, (1 << 20) - 1, (1 << 20) - 1)));
+        Assert.True(TableVersion.Of(1, 10) > TableVersion.Of(1, 9));
+        Assert.Equal(("v1.10", "v1.9", "v1"), (TableVersion.Text(TableVersion.Of(1, 10)), TableVersion.Text(TableVersion.Of(1, 9)), TableVersion.Text(TableVersion.Of(1, 0))));
+        Assert.True(TableVersion.Of(2, 0) > TableVersion.Of(1, 1_000_000));
+        Assert.Equal((3, 17), (TableVersion.Revision(TableVersion.Of(3, 17)), TableVersion.Counter(TableVersion.Of(3, 17))));
+        Assert.Equal((1L << 40) + 3, TableVersion.Of(1, 3));   // the API's number: revision * 2^40 + counter
     }
 }

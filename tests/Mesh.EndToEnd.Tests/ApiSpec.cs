@@ -46,6 +46,10 @@ public sealed class ApiSpec : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, routes.Status);
         Assert.Contains(routes.Body.GetProperty("entries").EnumerateArray(), e => e.GetProperty("service").GetString() == "echo2");
         Assert.Contains(routes.Body.GetProperty("owned").EnumerateArray(), o => o.GetProperty("name").GetString() == "echo");
+        var version = routes.Body.GetProperty("version").GetInt64();   // revision * 2^40 + counter: ordered as a number (ADR 0013)
+        var counter = version % (1L << 40);
+        Assert.Equal(1, version >> 40);
+        Assert.Equal(counter == 0 ? "v1" : $"v1.{counter}", routes.Body.GetProperty("versionText").GetString());
     }
 
     [Fact]

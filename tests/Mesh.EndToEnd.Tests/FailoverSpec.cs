@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Mesh.Tests.Shared;
 
 namespace Mesh.EndToEnd.Tests;
@@ -189,6 +190,13 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
     [RedisFact]
     public Task With_redis_restarted_empty_during_the_failover_the_last_edit_is_still_served() => FailoverAsync(redis: true);
 
+    /// <summary>The version in a gateway's "route table v2.3: listening on …" line, as (2, 3); null for any other line.</summary>
+    private static (long Revision, long Counter)? TableIn(string line, int core) =>
+        Regex.Match(line, $@"gateway core{core}: route table v(\d+)(?:\.(\d+))?:") is { Success: true } m
+            ? (long.Parse(m.Groups[1].Value), m.Groups[2].Success ? long.Parse(m.Groups[2].Value) : 0) : null;
+
+    private static string Text((long Revision, long Counter) v) => v.Counter == 0 ? $"v{v.Revision}" : $"v{v.Revision}.{v.Counter}";
+
     private async Task FailoverAsync(bool redis)
     {
         if (redis) await _redis.StartAsync();
@@ -225,6 +233,12 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
         Assert.Equal(2, v2.GetProperty("revision").GetInt64());
         Assert.Equal(director, v2.GetProperty("director").GetString());
 
+        // Table versions only grow (ADR 0013): the table the survivor holds when the director dies, and the next
+        var survivorNode = _mesh.Nodes[$"core{survivor}"];
+        await survivorNode.WaitForLineAsync(l => TableIn(l, survivor) is { Revision: 2 }, TimeSpan.FromSeconds(15));
+        var held = survivorNode.Output.Split('\n').Select(l => TableIn(l, survivor)).Last(t => t is not null)!.Value;
+        var mark = survivorNode.Mark();
+
         if (redis) await _redis.StopAsync();
         var clock = Stopwatch.StartNew();
         await _mesh.KillAsync($"core{dying}");
@@ -237,6 +251,9 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
         Assert.True(took < NewDirectorWithin, $"the new director answered after {took.TotalSeconds:0.0}s");
         Assert.Equal(2, after.GetProperty("revision").GetInt64());   // the edit, not a survivor's older copy as a new revision
         Assert.True(after.GetProperty("fileDiffers").GetBoolean());
+        var next = TableIn(await survivorNode.WaitForLineAsync(l => TableIn(l, survivor) is not null, TimeSpan.FromSeconds(30), after: mark), survivor)!.Value;
+        output.WriteLine($"core{survivor} held route table {Text(held)}, then got {Text(next)} from the new director");
+        Assert.True(next.CompareTo(held) > 0, $"core{survivor} went from route table {Text(held)} to {Text(next)}");
 
         Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(added), TimeSpan.FromSeconds(15)), "the entry the edit added does not carry flows");
         // The CLI, given every core gateway's API, uses the first that answers: the dead director's comes first

@@ -28,22 +28,25 @@ public sealed record LinkReport(string Gateway, long Sequence, IReadOnlyList<Lin
 public sealed record LinkReportReceived(long Sequence, long TableVersion) : IRoutingMessage;
 
 /// <summary>
-/// A route table's version: the config revision, the director's incarnation (a new director's tables
-/// differ from the old one's, so every gateway fetches them), and how many times the working links
-/// changed the paths since. Gateways only compare versions for equality (ADR 0002).
+/// A route table's version: the config revision and a counter of the tables published under it ("v3.2":
+/// revision 3, counter 2; the first table of a revision has counter 0 and reads "v3"). The counter only grows, across directors too: a director that
+/// starts or takes over numbers its tables above every counter the previous one could have published, which
+/// the store holds as reserved (ADR 0013). As a number it is <c>revision * 2^40 + counter</c>, so versions
+/// order numerically: v1.10 &gt; v1.9 &gt; v1, and v2 &gt; v1.10.
 /// </summary>
 public static class TableVersion
 {
-    private const int EpochBits = 20, IncarnationBits = 20;
+    private const int CounterBits = 40;
+    private const long CounterMask = (1L << CounterBits) - 1;
 
-    public static long Of(long revision, int incarnation, int pathsEpoch) =>
-        (revision << (EpochBits + IncarnationBits)) | ((long)(incarnation & ((1 << IncarnationBits) - 1)) << EpochBits) | (long)(pathsEpoch & ((1 << EpochBits) - 1));
+    public static long Of(long revision, long counter) => (revision << CounterBits) | (counter & CounterMask);
 
-    public static long Revision(long version) => version >> (EpochBits + IncarnationBits);
+    public static long Revision(long version) => version >> CounterBits;
 
-    public static int PathsEpoch(long version) => (int)(version & ((1 << EpochBits) - 1));
+    /// <summary>How many tables were published under the revision before this one (0 for the first).</summary>
+    public static long Counter(long version) => version & CounterMask;
 
-    /// <summary>"v3" for revision 3 with the declared paths; "v3.2" after two changes of the working links.</summary>
+    /// <summary>"v3" for revision 3 with counter 0, "v3.2" with counter 2.</summary>
     public static string Text(long version) =>
-        PathsEpoch(version) == 0 ? $"v{Revision(version)}" : $"v{Revision(version)}.{PathsEpoch(version)}";
+        Counter(version) == 0 ? $"v{Revision(version)}" : $"v{Revision(version)}.{Counter(version)}";
 }

@@ -81,6 +81,9 @@ public sealed record RouteTable(
     /// <summary>The gateway to open a flow towards <paramref name="destination"/> on, or null if there is no path.</summary>
     public string? Via(string destination) => NextHops.FirstOrDefault(h => h.Destination == destination)?.Via;
 
+    /// <summary>The version as users read it ("v1.3"), beside the number in the API's JSON (which orders numerically).</summary>
+    public string VersionText => TableVersion.Text(Version);
+
     [System.Text.Json.Serialization.JsonIgnore]
     public string Summary =>
         $"route table {TableVersion.Text(Version)}: listening on {Logging.Plural.Count(Entries.Count, "entry", "entries")}, owning {Logging.Plural.Count(Owned.Count, "service")}";

@@ -16,7 +16,15 @@ public sealed record ObservedState(
     IReadOnlyList<LinkReport> Links,
     IReadOnlyList<HealthReport> Health,
     IReadOnlyList<MeshEvent> Events,
-    DateTimeOffset SavedAt) : IStoredState;
+    DateTimeOffset SavedAt) : IStoredState
+{
+    /// <summary>
+    /// The highest table counter of <see cref="Revision"/> the director may publish (ADR 0013): it publishes a
+    /// higher one only once the store holds a higher reservation, so a director that starts or takes over
+    /// numbers its tables above this and versions only grow. 0 in a state written before Mesh kept it.
+    /// </summary>
+    public long PathsReserved { get; init; }
+}
 
 /// <param name="ConnectedSince">null while it is lost</param>
 public sealed record GatewaySeen(string Name, DateTimeOffset LastSeen, DateTimeOffset? ConnectedSince, bool Lost);

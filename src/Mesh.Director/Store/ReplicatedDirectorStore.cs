@@ -30,8 +30,13 @@ public sealed class ReplicatedDirectorStore(ActorSystem system) : IDirectorStore
     public Task<bool> SaveAsync(DirectorState state, CancellationToken ct) =>
         WriteAsync(StateKey, state, s => s.Revision, (_, s) => s.Revision, ct);
 
+    /// <summary>
+    /// Its clock grows with every write, even two in one second (a table-counter reservation, ADR 0013): with
+    /// equal clocks a replica keeps the value it has, and the newer reservation would not spread.
+    /// </summary>
     public Task<bool> SaveObservedAsync(ObservedState state, CancellationToken ct) =>
-        WriteAsync(ObservedKey, state, s => s.Revision, (_, s) => (s.Revision << 40) | (s.SavedAt.ToUnixTimeSeconds() & ((1L << 40) - 1)), ct);
+        WriteAsync(ObservedKey, state, s => s.Revision,
+            (current, s) => Math.Max(current + 1, (s.Revision << 40) | (s.SavedAt.ToUnixTimeSeconds() & ((1L << 40) - 1))), ct);
 
     private async Task<T?> ReadAsync<T>(LWWRegisterKey<T> key, CancellationToken ct) where T : class
     {
