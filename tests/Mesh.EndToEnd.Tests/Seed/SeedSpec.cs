@@ -183,7 +183,7 @@ public sealed class SeedSpec(SeedFixture fixture, ITestOutputHelper output) : IC
         Assert.Equal($"akka.ssl.tcp://mesh@{SeedMesh.Core2}:{SeedMesh.ClusterPort}", members["core2"].GetProperty("address").GetString());
         Assert.All(members.Values, m => Assert.Equal("Up", m.GetProperty("status").GetString()));
         Assert.True(members["site-a"].GetProperty("director").GetBoolean());
-        var welcome = await Mesh["core2"].WaitForLineAsync(l => l.Contains($"{SeedMesh.SiteAPublic1}:{SeedMesh.ClusterPort}") && l.Contains("Welcome"), Within);
+        var welcome = await Mesh["core2"].WaitForLineAsync(l => l.Contains("cluster: site-a is up (") && l.Contains($"{SeedMesh.SiteAPublic1}:{SeedMesh.ClusterPort}"), Within);
         output.WriteLine($"core2: {welcome}");
 
         // The links: core2 dials site-a at its public address (through the NAT), and site-a dials out to core2.

@@ -154,7 +154,7 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
         var core1 = await Mesh.StartAsync("core1");
         await core1.WaitForLineAsync(l => l.Contains("director: route map"), TimeSpan.FromSeconds(60));
         output.WriteLine($"the director runs again {down.Elapsed.TotalSeconds:0.0}s after core1 was killed");
-        await core1.WaitForLineAsync(l => l.Contains("10.99.0.12") && l.Contains("to [Up]"), TimeSpan.FromSeconds(60));   // the cluster is whole again
+        await core1.WaitForLineAsync(l => l.Contains("cluster: core2 is up (") && l.Contains("10.99.0.12"), TimeSpan.FromSeconds(60));   // the cluster is whole again
         var after = await TimesToFirstFlow(TimeSpan.FromSeconds(60), ("core1", SitesMesh.Core1Entry), ("site-a", SitesMesh.SiteAToB));
         AssertAllUnder(TimeSpan.FromSeconds(10), after, "core1 joined again");
 
