@@ -1,3 +1,4 @@
+using Mesh.Contracts.Logging;
 using Mesh.Contracts.Metrics;
 using Akka.Actor;
 using Akka.Event;
@@ -15,7 +16,9 @@ public sealed record LinkStateChanged(string Peer, bool Up);
 /// <summary>
 /// Keeps idle links warm to one peer this gateway can dial (<c>pool_size</c>, more during a burst of
 /// claims: PoolDemand): dials, replaces each connection that is claimed or lost, and retries forever
-/// with capped exponential backoff and jitter.
+/// with capped exponential backoff and jitter. An outage is two lines: "link to X lost (why); redialing"
+/// when it starts and "link to X up again after 12s (address)" when it ends; the dials that fail in between
+/// are debug lines (a link that was never up says its first failure, as a warning).
 /// </summary>
 public sealed class LinkActor : ReceiveActor, IWithTimers
 {
@@ -54,7 +57,10 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private int _inFlight, _failures, _next;
     private bool _up;
     private bool? _told;
-    private string? _lastError;
+    /// <summary>Since when the link is down after it was up (Environment.TickCount64), for the line that says it is back.</summary>
+    private long? _lostAt;
+    /// <summary>This spell of failing was logged at WARNING already (the loss, or a first dial that failed): more is debug.</summary>
+    private bool _saidFailing;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -86,8 +92,10 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         Receive<Dialed>(m =>
         {
             _inFlight--;
-            if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
-            (_up, _failures, _lastError) = (true, 0, null);
+            if (!_up && _lostAt is { } lost)
+                _log.Info("link to {0} up again after {1} ({2})", _peer, LogText.Duration(TimeSpan.FromMilliseconds(Environment.TickCount64 - lost)), m.Address);
+            else if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
+            (_up, _failures, _lostAt, _saidFailing) = (true, 0, null, false);
             TellGateway();
             _ctx.Links.Add(m.Link);
             Fill();
@@ -99,8 +107,12 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _failures++;
             _next++;
             if (_up) LostUnlessAlive($"dialing failed: {m.Error}");
-            else if (m.Error != _lastError) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
-            _lastError = m.Error;
+            else if (!_saidFailing)
+            {
+                _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
+                _saidFailing = true;
+            }
+            else _log.Debug("link to {0}: {1}; retrying", _peer, m.Error);
             TellGateway();
             // another address of the peer (a gateway with two public addresses) is tried at once; the backoff
             // comes after every address failed in turn
@@ -115,7 +127,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// A connection was lost or a dial failed: the link is down, until a redial succeeds (which logs "up"),
+    /// A connection was lost or a dial failed: the link is down, until a redial succeeds (which logs "up again after" and how long it was down),
     /// unless a connection dialed to the peer still answers pings. Every pooled connection goes silent at
     /// once in an outage: the first loss says so, on one line, whichever comes first (a silent connection
     /// closed, or a dial that fails); an old connection lost after a redial succeeded, or one failed dial
@@ -126,7 +138,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     {
         if (!_up || _pool.DialedAlive(AliveWithin)) return;
         _log.Warning("link to {0} lost ({1}); redialing", _peer, reason);
-        _up = false;
+        (_up, _lostAt, _saidFailing) = (false, Environment.TickCount64, true);
         TellGateway();
     }
 
