@@ -5,8 +5,9 @@ using Akka.Event;
 namespace Mesh.Node;
 
 /// <summary>
-/// Says on one line each when a member of the cluster is up, becomes unreachable or reachable again, and is
-/// removed: what an operator needs of Akka's own cluster lines, which are logged from WARNING only.
+/// Says on one line each when a member of the cluster is up, is reachable again, and is removed: what an
+/// operator needs of Akka's own cluster lines, which are logged from WARNING only (Akka's own warning says
+/// when a member becomes unreachable).
 /// </summary>
 public sealed class MemberLogActor : ReceiveActor
 {
@@ -18,7 +19,6 @@ public sealed class MemberLogActor : ReceiveActor
     public MemberLogActor()
     {
         Receive<ClusterEvent.MemberUp>(m => _log.Info("cluster: {0} is up ({1}){2}", Who(m.Member), m.Member.Address, IsSelf(m.Member) ? ": this gateway is a member" : ""));
-        Receive<ClusterEvent.UnreachableMember>(m => _log.Warning("cluster: {0} is unreachable ({1})", Who(m.Member), m.Member.Address));
         Receive<ClusterEvent.ReachableMember>(m => _log.Info("cluster: {0} is reachable again ({1})", Who(m.Member), m.Member.Address));
         Receive<ClusterEvent.MemberRemoved>(m => _log.Info("cluster: {0} {1} ({2})", Who(m.Member),
             m.PreviousStatus == MemberStatus.Down ? "was downed and removed" : "left", m.Member.Address));
