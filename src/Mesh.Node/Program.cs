@@ -99,6 +99,8 @@ return 0;
 void Stop(PosixSignalContext context)
 {
     context.Cancel = true;   // leave the cluster gracefully instead of dying mid-handover
+    if (stop.IsCancellationRequested) return;
+    Say($"stopping ({context.Signal}){(o.IsCore ? ": leaving the cluster" : "")}");
     stop.Cancel();
 }
 
