@@ -93,7 +93,7 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
         // capped at 3 s: ten or more): one when it began, one when it ended, with its length.
         var back = await siteA.WaitForLineAsync(l => l.Contains("link to core1 up again after"), TimeSpan.FromSeconds(30), mark);
         output.WriteLine($"site-a: {back}");
-        var said = siteA.Output.Split('\n').Skip(mark).Where(l => l.Contains("link to core1")).ToList();
+        var said = siteA.Output.Split('\n').Skip(mark).Where(l => l.Contains("/link-core1] ")).ToList();   // the link actor's, not the control channel's
         Assert.True(said.Count == 2 && said[0].Contains("link to core1 lost (") && said[1].Contains("link to core1 up again after"),
             $"site-a's lines about its link to core1 during the outage:\n{string.Join("\n", said)}");
     }
