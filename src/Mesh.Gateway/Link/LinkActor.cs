@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using Mesh.Gateway.Flows;
 using Mesh.Transport.Links;
+using Mesh.Transport.Security;
 
 namespace Mesh.Gateway.Link;
 
@@ -18,7 +19,8 @@ public sealed record LinkStateChanged(string Peer, bool Up);
 /// claims: PoolDemand): dials, replaces each connection that is claimed or lost, and retries forever
 /// with capped exponential backoff and jitter. An outage is two lines: "link to X lost (why); redialing"
 /// when it starts and "link to X up again after 12s (address)" when it ends; the dials that fail in between
-/// are debug lines (a link that was never up says its first failure, as a warning).
+/// are debug lines (a link that was never up says its first failure, as a warning), except a refusal by the
+/// peer ("core1 at … refused this gateway: why"), said once per reason: waiting does not heal it.
 /// </summary>
 public sealed class LinkActor : ReceiveActor, IWithTimers
 {
@@ -38,7 +40,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         public static readonly Trim Instance = new();
     }
     private sealed record Dialed(LinkConnection Link, string Address) : INoSerializationVerificationNeeded;
-    private sealed record DialFailed(string Address, string Error);
+    /// <param name="Refused">the peer answered and refused this gateway, saying why (not a network failure: waiting does not heal it)</param>
+    private sealed record DialFailed(string Address, string Error, bool Refused);
     private sealed record ConnectionLost(string Reason);
 
     /// <summary>A connection heard from this recently answered one of the last two pings: the link works through it.</summary>
@@ -61,6 +64,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private long? _lostAt;
     /// <summary>This spell of failing was logged at WARNING already (the loss, or a first dial that failed): more is debug.</summary>
     private bool _saidFailing;
+    /// <summary>The last refusal said at WARNING, until a dial succeeds.</summary>
+    private string? _lastRefusal;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -95,7 +100,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             if (!_up && _lostAt is { } lost)
                 _log.Info("link to {0} up again after {1} ({2})", _peer, LogText.Duration(TimeSpan.FromMilliseconds(Environment.TickCount64 - lost)), m.Address);
             else if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
-            (_up, _failures, _lostAt, _saidFailing) = (true, 0, null, false);
+            (_up, _failures, _lostAt, _saidFailing, _lastRefusal) = (true, 0, null, false, null);
             TellGateway();
             _ctx.Links.Add(m.Link);
             Fill();
@@ -106,13 +111,11 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _inFlight--;
             _failures++;
             _next++;
-            if (_up) LostUnlessAlive($"dialing failed: {m.Error}");
-            else if (!_saidFailing)
-            {
-                _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
-                _saidFailing = true;
-            }
+            if (_up) LostUnlessAlive($"dialing failed: {m.Error}");   // the loss, if it is one, says the error
+            // a refusal says what to fix, once per reason, inside an outage too; a network failure once per outage
+            else if (m.Refused ? m.Error != _lastRefusal : !_saidFailing) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
             else _log.Debug("link to {0}: {1}; retrying", _peer, m.Error);
+            if (!_up) (_saidFailing, _lastRefusal) = (true, m.Refused ? m.Error : _lastRefusal);
             TellGateway();
             // another address of the peer (a gateway with two public addresses) is tried at once; the backoff
             // comes after every address failed in turn
@@ -177,7 +180,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             var address = _addresses[_next % _addresses.Count];
             _inFlight++;
             LinkHandshake.DialAsync(_ctx.Identity, _peer, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token, _ctx.Trust)
-                .PipeTo(Self, success: l => new Dialed(l, address), failure: e => new DialFailed(address, e.GetBaseException().Message));
+                .PipeTo(Self, success: l => new Dialed(l, address), failure: e => new DialFailed(address, e.GetBaseException().Message,
+                    e.GetBaseException() is LinkException { Refusal: not AdmissionRefusal.None }));
         }
     }
 
