@@ -19,24 +19,28 @@ public static class MeshHocon
     /// <param name="tls">remoting over TLS with the mesh certificates (RemotingTls); off only for in-process tests</param>
     public static AkkaConfig For(NodeOptions o, bool tls = true)
     {
-        var own = CoreSettings(o) + $"\nakka.remote.dot-netty.tcp.enable-ssl = {(tls ? "on" : "off")}\n" + LoggingSettings(o.JsonLogs);
+        var own = CoreSettings(o) + $"\nakka.remote.dot-netty.tcp.enable-ssl = {(tls ? "on" : "off")}\n" + LoggingSettings(o.JsonLogs, o.DebugLogs);
         return ConfigurationFactory.ParseString(own)
             .WithFallback(Embedded("core.conf"))
             .WithFallback(Embedded("mesh.conf"));
     }
 
     /// <summary>The gateway's own actor system: local only, with the shared logging settings.</summary>
-    public static AkkaConfig ForGateway(bool jsonLogs = false) =>
-        ConfigurationFactory.ParseString("akka.actor.provider = local\n" + LoggingSettings(jsonLogs)).WithFallback(Embedded("mesh.conf"));
+    public static AkkaConfig ForGateway(bool jsonLogs = false, bool debugLogs = false) =>
+        ConfigurationFactory.ParseString("akka.actor.provider = local\n" + LoggingSettings(jsonLogs, debugLogs)).WithFallback(Embedded("mesh.conf"));
 
     /// <summary>
     /// Our loggers instead of Akka's (text lines that escape control characters, or JSON objects), and no plain
-    /// lines from the start-up logger, which would not escape them.
+    /// lines from the start-up logger, which would not escape them. Events are published from INFO (DEBUG with
+    /// --log-level debug); the loggers pass Akka's own from WARNING only (Logging.NodeLog), and so does the
+    /// logger Akka falls back to while a system starts or stops (Logging.StdoutLogger).
     /// </summary>
-    private static string LoggingSettings(bool json)
+    private static string LoggingSettings(bool json, bool debug)
     {
         var logger = json ? typeof(Logging.JsonLogger) : typeof(Logging.TextLogger);
-        return $"akka.loggers = [\"{logger.FullName}, {logger.Assembly.GetName().Name}\"]\nakka.stdout-loglevel = {(json ? "OFF" : "WARNING")}";
+        var last = typeof(Logging.StdoutLogger);
+        return $"akka.loggers = [\"{logger.FullName}, {logger.Assembly.GetName().Name}\"]\nakka.stdout-loglevel = {(json ? "OFF" : "WARNING")}\n"
+               + $"akka.stdout-logger-class = \"{last.FullName}, {last.Assembly.GetName().Name}\"\nakka.loglevel = {(debug ? "DEBUG" : "INFO")}";
     }
 
     /// <summary>A cluster member's address: with TLS on, Akka's scheme is akka.ssl.tcp; IPv6 hosts in brackets.</summary>

@@ -54,6 +54,7 @@ public static class MeshNode
         var mediator = DistributedPubSub.Get(system).Mediator;
         system.ActorOf(ClusterJoinActor.Props(o, parts.Remembered, tls), "cluster-join");
         system.ActorOf(ClusterGuardActor.Props(parts.Trust, parts.Peers), "cluster-guard");
+        system.ActorOf(MemberLogActor.Props(), "member-log");
         if (o.HostsDirector)
         {
             var director = DirectorActor.Props(DirectorSettings.For(Path.GetFullPath(o.ConfigPath!)),
@@ -88,7 +89,7 @@ public static class MeshNode
     /// </summary>
     public static async Task RunAsync(NodeOptions o, NodeParts parts, Action<string> say, CancellationToken stop, string? redisPassword = null)
     {
-        var gatewaySystem = ActorSystem.Create(GatewaySystemName, MeshHocon.ForGateway(o.JsonLogs));
+        var gatewaySystem = ActorSystem.Create(GatewaySystemName, MeshHocon.ForGateway(o.JsonLogs, o.DebugLogs));
         using var metrics = new PrometheusText();
         await using var metricsOnly = o.Metrics is null ? null : ApiServer.BuildMetricsOnly(o.Metrics, metrics);
         if (metricsOnly is not null)

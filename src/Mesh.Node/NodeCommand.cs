@@ -58,6 +58,12 @@ public static class NodeCommand
         Description = "text (one readable line per event) or json (one JSON object per line, for log collectors)",
         HelpName = "text|json", DefaultValueFactory = _ => "text",
     };
+    private static readonly Option<string> LogLevel = new("--log-level")
+    {
+        Description = "info (Mesh's events; Akka's own lines from WARNING, exceptions inside Akka on one line) or debug (everything, "
+                      + "with Akka's internals, every link dial retry and every stack)",
+        HelpName = "info|debug", DefaultValueFactory = _ => "info",
+    };
     private static readonly Option<string?> ApiTokenFile = new("--api-token-file")
     { Description = "A file holding the API's admin token (reads and writes; at least 16 characters; else MESH_API_TOKEN)", HelpName = "FILE" };
     private static readonly Option<string?> ApiReadTokenFile = new("--api-read-token-file")
@@ -78,7 +84,7 @@ public static class NodeCommand
                                               + "and (with --config) may host the director.")
     {
         Name, Join, ClusterPort, Listen, Advertise, ConfigFile, Check, Redis, RedisPasswordFile, Api, ApiTokenFile, ApiReadTokenFile, ApiPublicReads,
-        ApiCert, ApiKey, Metrics, LogFormat, Cert, Key, Ca, StateDir,
+        ApiCert, ApiKey, Metrics, LogFormat, LogLevel, Cert, Key, Ca, StateDir,
     };
 
     public enum Outcome { Run, Check, Help, Invalid }
@@ -104,6 +110,7 @@ public static class NodeCommand
         { error = $"--name: '{name}' is not a valid gateway name: {Names.Rule}"; return Outcome.Invalid; }
         if (result.GetValue(ClusterPort) is < 0 or > 65535) { error = "--cluster-port must be from 0 to 65535"; return Outcome.Invalid; }
         if (result.GetValue(LogFormat) is not ("text" or "json")) { error = $"--log-format: '{result.GetValue(LogFormat)}' is not text or json"; return Outcome.Invalid; }
+        if (result.GetValue(LogLevel) is not ("info" or "debug")) { error = $"--log-level: '{result.GetValue(LogLevel)}' is not info or debug"; return Outcome.Invalid; }
         options = new NodeOptions(name)
         {
             Join = result.GetValue(Join) ?? [], ClusterPort = result.GetValue(ClusterPort), Listen = result.GetValue(Listen) ?? [],
@@ -112,6 +119,7 @@ public static class NodeCommand
             Ca = result.GetValue(Ca), StateDir = result.GetValue(StateDir) ?? Path.Combine("mesh-state", name),
             ApiTokenFile = result.GetValue(ApiTokenFile), ApiReadTokenFile = result.GetValue(ApiReadTokenFile), ApiPublicReads = result.GetValue(ApiPublicReads),
             ApiCert = result.GetValue(ApiCert), ApiKey = result.GetValue(ApiKey), Metrics = result.GetValue(Metrics), JsonLogs = result.GetValue(LogFormat) == "json",
+            DebugLogs = result.GetValue(LogLevel) == "debug",
         };
         error = options.Problems().FirstOrDefault();
         return error is null ? Outcome.Run : Outcome.Invalid;

@@ -31,6 +31,9 @@ public sealed record NodeOptions(string Name)
     /// <summary>--log-format json: every line on stdout is a JSON object (docs/metrics.md, Logs).</summary>
     public bool JsonLogs { get; init; }
 
+    /// <summary>--log-level debug: Akka's internals and Mesh's debug lines too (default: Mesh from INFO, Akka from WARNING).</summary>
+    public bool DebugLogs { get; init; }
+
     /// <summary>Where to serve /metrics alone (for gateways without --api, e.g. edges).</summary>
     public HostPort? Metrics { get; init; }
 

@@ -24,7 +24,7 @@ switch (NodeCommand.Parse(root, args, out var options, out var configToCheck, ou
 }
 
 var o = options!;
-Mesh.Node.Logging.JsonLines.Node = o.Name;
+Mesh.Node.Logging.NodeLog.Configure(o.Name, o.DebugLogs, o.JsonLogs);
 foreach (var deprecation in o.Deprecations()) Warn(deprecation);
 RouteMap? localMap = null;
 if (o.ConfigPath is not null)
@@ -99,18 +99,20 @@ return 0;
 void Stop(PosixSignalContext context)
 {
     context.Cancel = true;   // leave the cluster gracefully instead of dying mid-handover
+    if (stop.IsCancellationRequested) return;
+    Say($"stopping ({context.Signal}){(o.IsCore ? ": leaving the cluster" : "")}");
     stop.Cancel();
 }
 
 void Say(string line)
 {
-    if (!o.JsonLogs) Console.WriteLine($"Mesh.Node {o.Name}: {line}");
+    if (!o.JsonLogs) Mesh.Node.Logging.TextLogger.Write(Console.Out, "INFO", line);
     else Mesh.Node.Logging.JsonLines.Write(DateTime.UtcNow, "info", "Mesh.Node", line);
 }
 
 void Warn(string line)
 {
-    if (!o.JsonLogs) Console.Error.WriteLine($"Mesh.Node {o.Name}: warning: {line}");
+    if (!o.JsonLogs) Mesh.Node.Logging.TextLogger.Write(Console.Error, "WARNING", line);
     else Mesh.Node.Logging.JsonLines.Write(DateTime.UtcNow, "warning", "Mesh.Node", line);
 }
 

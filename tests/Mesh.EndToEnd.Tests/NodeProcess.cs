@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -80,6 +81,26 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     public string Output { get { lock (_gate) return string.Join("\n", _lines); } }
+
+    /// <summary>Sends SIGTERM, as a service manager or `kill` stops a gateway (it leaves the cluster and exits 0).</summary>
+    public void Terminate()
+    {
+        if (Kill(_process.Id, SigTerm) != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Waits for the process to exit (its output read to the end) and returns its exit code; null if it did not within <paramref name="timeout"/>.</summary>
+    public async Task<int?> ExitedAsync(TimeSpan timeout)
+    {
+        try { await _process.WaitForExitAsync().WaitAsync(timeout); }
+        catch (TimeoutException) { return null; }
+        _process.WaitForExit();   // drains the redirected streams
+        return _process.ExitCode;
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>How many lines were printed so far: pass it to WaitForLineAsync to wait for a line printed after now.</summary>
     public int Mark() { lock (_gate) return _lines.Count; }

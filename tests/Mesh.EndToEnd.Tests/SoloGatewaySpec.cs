@@ -10,6 +10,7 @@ public sealed class SoloGatewaySpec : IAsyncLifetime
     private readonly EchoServer _echo = new();
     private readonly int _entry = FreePorts.Next(), _metrics = FreePorts.Next();
     private NodeProcess? _node;
+    private TestCertificates Certificates => field ??= new TestCertificates(Path.Combine(_dir, "pki"));
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -36,9 +37,8 @@ public sealed class SoloGatewaySpec : IAsyncLifetime
             listen = "127.0.0.1:{{_entry}}"
             service = "echo"
             """);
-        var certificates = new TestCertificates(Path.Combine(_dir, "pki"));
         _node = NodeProcess.Start("core1", _dir, ["--name", "core1", "--listen", $"127.0.0.1:{link}", "--cluster-port", $"{cluster}",
-            "--config", config, .. more, .. await certificates.FlagsFor("core1")]);
+            "--config", config, .. more, .. await Certificates.FlagsFor("core1")]);
         await _node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_entry} for echo: listening"), TestMesh.Ready);
         return _node;
     }
@@ -64,11 +64,27 @@ public sealed class SoloGatewaySpec : IAsyncLifetime
             Assert.Equal("core1", json.GetProperty("node").GetString());
             Assert.Contains(json.GetProperty("level").GetString(), new[] { "debug", "info", "warning", "error" });
             Assert.True(DateTimeOffset.TryParse(json.GetProperty("time").GetString(), out _));
+            Assert.Contains("+00:00\"", line);   // written plainly, not "\u002B00:00"
             Assert.NotEmpty(json.GetProperty("message").GetString()!);
         });
         Assert.Contains(lines, l => l.Contains("\"source\":\"Mesh.Node\"") && l.Contains("core gateway, link ports"));
         Assert.Contains(lines, l => l.Contains("director: route map v1"));
         Assert.DoesNotContain(lines.Skip(before), l => l.Contains("flow to echo"));
+    }
+
+    [Fact]
+    public async Task Every_text_line_names_the_gateway_and_Akka_says_only_warnings_unless_the_log_level_is_debug()
+    {
+        var node = await StartAsync();
+        await node.WaitForLineAsync(l => l.Contains("service echo at") && l.Contains("is up"), TimeSpan.FromSeconds(30));
+        var lines = node.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, line => Assert.StartsWith("core1: [", line));
+        Assert.Contains(lines, l => l.Contains("cluster: core1 is up (") && l.Contains("this gateway is a member"));   // Mesh's line for Akka's
+        Assert.DoesNotContain(lines, l => l.Contains("[INFO]") && (l.Contains("Cluster Node [") || l.Contains("Remoting started")));
+        await node.DisposeAsync();
+
+        var debug = await StartAsync("--log-level", "debug");
+        await debug.WaitForLineAsync(l => l.Contains("[INFO]") && l.Contains("Cluster Node ["), TimeSpan.FromSeconds(30));
     }
 
     [Fact]

@@ -28,4 +28,14 @@ public static class LogText
         }
         return b.ToString();
     }
+
+    /// <summary>A length of time as a person says it: "0.4s", "12s", "3m05s", "2h10m".</summary>
+    public static string Duration(TimeSpan t)
+    {
+        if (t < TimeSpan.Zero) t = TimeSpan.Zero;
+        if (t.TotalSeconds < 10) return $"{Math.Floor(t.TotalSeconds * 10) / 10:0.0}s";
+        if (t.TotalMinutes < 2) return $"{Math.Floor(t.TotalSeconds):0}s";
+        if (t.TotalHours < 2) return $"{Math.Floor(t.TotalMinutes):0}m{t.Seconds:00}s";
+        return $"{Math.Floor(t.TotalHours):0}h{t.Minutes:00}m";
+    }
 }

@@ -54,7 +54,8 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     private string? _via;
     private int _next, _failures;
     private bool _connecting;
-    private string? _lastError;
+    /// <summary>This spell without a channel was logged at WARNING already (the loss, or a first dial that failed): more is debug.</summary>
+    private bool _saidFailing;
     private DateTimeOffset? _lostAt;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -69,7 +70,7 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         {
             if (m.Channel != _channel) return;
             _channel = null;
-            _lostAt = DateTimeOffset.UtcNow;
+            (_lostAt, _saidFailing) = (DateTimeOffset.UtcNow, true);
             _log.Warning("control channel to the director through {0} lost ({1}); trying the next core gateway", _via, m.Reason);
             _next++;
             TryConnect();
@@ -128,14 +129,14 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     private void OnConnected(Connected m)
     {
         _connecting = false;
-        (_channel, _via, _failures, _lastError) = (m.Channel, $"{m.Channel.Peer} ({m.Address})", 0, null);
+        (_channel, _via, _failures, _saidFailing) = (m.Channel, $"{m.Channel.Peer} ({m.Address})", 0, false);
         _ctx.Links.Track(m.Channel.Link);
         var self = Self;
         var gateway = _gateway;
         var channel = m.Channel;
         channel.Start(bytes => Deliver(bytes, channel, gateway, self));
         channel.Ended.ContinueWith(t => self.Tell(new Lost(channel, t.Result)), TaskScheduler.Default);
-        var outage = _lostAt is { } at ? $" after {(DateTimeOffset.UtcNow - at).TotalSeconds:0.#}s" : "";
+        var outage = _lostAt is { } at ? $" after {LogText.Duration(DateTimeOffset.UtcNow - at)}" : "";
         _lostAt = null;
         _log.Info("control channel to the director up through {0}{1}", _via, outage);
         _gateway.Tell(DirectorReachable.Instance);
@@ -164,8 +165,10 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         _connecting = false;
         _failures++;
         _next++;
-        if (m.Error != _lastError) _log.Warning("control channel to the director: {0}; retrying", m.Error);
-        _lastError = m.Error;
+        // one warning per spell (the dials alternate between core gateways, each failing its own way); the rest is debug
+        if (_saidFailing) _log.Debug("control channel to the director: {0}; retrying", m.Error);
+        else _log.Warning("control channel to the director: {0}; retrying", m.Error);
+        _saidFailing = true;
         Timers.StartSingleTimer("connect", Connect.Instance, LinkActor.Backoff(_failures));
     }
 }

@@ -1,9 +1,11 @@
 using Mesh.Config;
+using Mesh.Contracts.Logging;
 using Mesh.Contracts.Metrics;
 using Akka.Actor;
 using Akka.Event;
 using Mesh.Gateway.Flows;
 using Mesh.Transport.Links;
+using Mesh.Transport.Security;
 
 namespace Mesh.Gateway.Link;
 
@@ -16,7 +18,10 @@ public sealed record LinkStateChanged(string Peer, bool Up);
 /// <summary>
 /// Keeps idle links warm to one peer this gateway can dial (<c>pool_size</c>, more during a burst of
 /// claims: PoolDemand): dials, replaces each connection that is claimed or lost, and retries forever
-/// with capped exponential backoff and jitter.
+/// with capped exponential backoff and jitter. An outage is two lines: "link to X lost (why); redialing"
+/// when it starts and "link to X up again after 12s (address)" when it ends; the dials that fail in between
+/// are debug lines (a link that was never up says its first failure, as a warning), except a refusal by the
+/// peer ("core1 at … refused this gateway: why"), said once per reason: waiting does not heal it.
 /// </summary>
 public sealed class LinkActor : ReceiveActor, IWithTimers
 {
@@ -40,7 +45,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         public static readonly Trim Instance = new();
     }
     private sealed record Dialed(LinkConnection Link, string Address) : INoSerializationVerificationNeeded;
-    private sealed record DialFailed(string Address, string Error);
+    /// <param name="Refused">the peer answered and refused this gateway, saying why (not a network failure: waiting does not heal it)</param>
+    private sealed record DialFailed(string Address, string Error, bool Refused);
     private sealed record ConnectionLost(string Reason);
 
     /// <summary>A connection heard from this recently answered one of the last two pings: the link works through it.</summary>
@@ -60,7 +66,12 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private int _inFlight, _failures, _next;
     private bool _up;
     private bool? _told;
-    private string? _lastError;
+    /// <summary>Since when the link is down after it was up (Environment.TickCount64), for the line that says it is back.</summary>
+    private long? _lostAt;
+    /// <summary>This spell of failing was logged at WARNING already (the loss, or a first dial that failed): more is debug.</summary>
+    private bool _saidFailing;
+    /// <summary>The last refusal said at WARNING, until a dial succeeds.</summary>
+    private string? _lastRefusal;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -94,8 +105,10 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         Receive<Dialed>(m =>
         {
             _inFlight--;
-            if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
-            (_up, _failures, _lastError) = (true, 0, null);
+            if (!_up && _lostAt is { } lost)
+                _log.Info("link to {0} up again after {1} ({2})", _peer, LogText.Duration(TimeSpan.FromMilliseconds(Environment.TickCount64 - lost)), m.Address);
+            else if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
+            (_up, _failures, _lostAt, _saidFailing, _lastRefusal) = (true, 0, null, false, null);
             TellGateway();
             _ctx.Links.Add(m.Link);
             Fill();
@@ -106,9 +119,11 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _inFlight--;
             _failures++;
             _next++;
-            if (_up) LostUnlessAlive($"dialing failed: {m.Error}");
-            else if (m.Error != _lastError) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
-            _lastError = m.Error;
+            if (_up) LostUnlessAlive($"dialing failed: {m.Error}");   // the loss, if it is one, says the error
+            // a refusal says what to fix, once per reason, inside an outage too; a network failure once per outage
+            else if (m.Refused ? m.Error != _lastRefusal : !_saidFailing) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
+            else _log.Debug("link to {0}: {1}; retrying", _peer, m.Error);
+            if (!_up) (_saidFailing, _lastRefusal) = (true, m.Refused ? m.Error : _lastRefusal);
             TellGateway();
             // another address of the peer (a gateway with two public addresses) is tried at once; the backoff
             // comes after every address failed in turn
@@ -123,7 +138,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// A connection was lost or a dial failed: the link is down, until a redial succeeds (which logs "up"),
+    /// A connection was lost or a dial failed: the link is down, until a redial succeeds (which logs "up again after" and how long it was down),
     /// unless a connection dialed to the peer still answers pings. Every pooled connection goes silent at
     /// once in an outage: the first loss says so, on one line, whichever comes first (a silent connection
     /// closed, or a dial that fails); an old connection lost after a redial succeeded, or one failed dial
@@ -134,7 +149,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     {
         if (!_up || _pool.DialedAlive(AliveWithin)) return;
         _log.Warning("link to {0} lost ({1}); redialing", _peer, reason);
-        _up = false;
+        (_up, _lostAt, _saidFailing) = (false, Environment.TickCount64, true);
         TellGateway();
     }
 
@@ -175,7 +190,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _inFlight++;
             MeshMeter.Dials.Add(1, new KeyValuePair<string, object?>("peer", _peer));
             LinkHandshake.DialAsync(_ctx.Identity, _peer, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token, _ctx.Trust)
-                .PipeTo(Self, success: l => new Dialed(l, address), failure: e => new DialFailed(address, e.GetBaseException().Message));
+                .PipeTo(Self, success: l => new Dialed(l, address), failure: e => new DialFailed(address, e.GetBaseException().Message,
+                    e.GetBaseException() is LinkException { Refusal: not AdmissionRefusal.None }));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Dispatch;
@@ -7,14 +8,23 @@ namespace Mesh.Node.Logging;
 
 /// <summary>
 /// `--log-format json`: every log line as one JSON object on stdout, for log collectors
-/// ({"time", "level", "node", "source", "message"}, plus "error" when an exception came with it).
+/// ({"time", "level", "node", "source", "message"}, plus "error" when an exception came with it: with its stack
+/// for Mesh's own, its type and message only for one inside Akka unless --log-level debug). "node" is the
+/// gateway's name.
 /// </summary>
 public sealed class JsonLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
     public JsonLogger()
     {
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
-        Receive<LogEvent>(e => { if (RepeatFilter.Pass(e)) JsonLines.Write(e.Timestamp, Level(e.LogLevel()), e.LogSource, e.Message?.ToString() ?? "", e.Cause); });
+        Receive<LogEvent>(e => { if (NodeLog.Pass(e) && RepeatFilter.Pass(e)) Write(e); });
+    }
+
+    internal static void Write(LogEvent e)
+    {
+        var error = e.Cause is not { } cause ? null
+            : NodeLog.WithStack(e) ? cause.ToString() : $"{cause.GetType().FullName}: {cause.GetBaseException().Message}";
+        JsonLines.Write(e.Timestamp, Level(e.LogLevel()), e.LogSource, e.Message?.ToString() ?? "", error);
     }
 
     private static string Level(LogLevel level) => level switch
@@ -29,24 +39,29 @@ public sealed class JsonLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
 /// <summary>Writes one log line as JSON; the node's own lines (Say) use it too, so stdout holds nothing else.</summary>
 public static class JsonLines
 {
-    /// <summary>The gateway's name, on every line (set once at start).</summary>
-    public static string Node { get; set; } = "";
-
     private static readonly Lock Gate = new();
 
-    public static void Write(DateTime time, string level, string source, string message, Exception? error = null)
+    public static void Write(DateTime time, string level, string source, string message, string? error = null)
     {
         var line = JsonSerializer.Serialize(new
         {
             time = new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToString("O"),
             level,
-            node = Node,
+            node = NodeLog.Gateway,
             source,
             message,
-            error = error?.ToString(),
+            error,
         }, Options);
         lock (Gate) Console.Out.WriteLine(line);
     }
 
-    private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    /// <summary>
+    /// Written plainly ("+00:00", not System.Text.Json's default "\u002B00:00"): a log line is never HTML. Control
+    /// characters are still escaped, so text from the network cannot end a line.
+    /// </summary>
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }

@@ -80,6 +80,7 @@ public sealed class LinkServer : IDisposable
             if (!await SpeaksFirstAsync(socket))
             {
                 socket.Dispose();
+                if (_stop.IsCancellationRequested) return;   // the gateway stops: the peer is not to blame (and the log has ended)
                 Fail(hooks, "silent", source, $"link port: connections from {source} sent nothing within {FirstByteWithin.TotalSeconds:0}s; closed");
                 return;
             }

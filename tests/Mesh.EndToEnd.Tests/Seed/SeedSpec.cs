@@ -162,7 +162,7 @@ public sealed class SeedSpec(SeedFixture fixture, ITestOutputHelper output) : IC
             }
             var lost = Seen(l => l.Contains("link to site-a lost"), Within);
             var control = Seen(l => l.Contains("control channel to the director up through") && l.Contains($"{SeedMesh.SiteAPublic2}:"), TimeSpan.FromSeconds(60));
-            var up = Seen(l => l.Contains($"link to site-a up ({SeedMesh.SiteAPublic2}:{SeedMesh.LinkPort})"), TimeSpan.FromSeconds(60));
+            var up = Seen(l => l.Contains("link to site-a up") && l.Contains($"({SeedMesh.SiteAPublic2}:{SeedMesh.LinkPort})"), TimeSpan.FromSeconds(60));   // "up again after Ns (ADDRESS)"
             foreach (var line in await Task.WhenAll(lost, control, up)) output.WriteLine(line);
             var first = await Mesh.FirstWorkingFlowAsync("site-a", SeedMesh.SiteAMysql1, Within);
             output.WriteLine($"{blocked.Elapsed.TotalSeconds:0.0}s: site-a 127.0.0.1:3306 -> mysql1 works again ({first.TotalSeconds:0.0}s after site-b's link was up)");
@@ -183,7 +183,7 @@ public sealed class SeedSpec(SeedFixture fixture, ITestOutputHelper output) : IC
         Assert.Equal($"akka.ssl.tcp://mesh@{SeedMesh.Core2}:{SeedMesh.ClusterPort}", members["core2"].GetProperty("address").GetString());
         Assert.All(members.Values, m => Assert.Equal("Up", m.GetProperty("status").GetString()));
         Assert.True(members["site-a"].GetProperty("director").GetBoolean());
-        var welcome = await Mesh["core2"].WaitForLineAsync(l => l.Contains($"{SeedMesh.SiteAPublic1}:{SeedMesh.ClusterPort}") && l.Contains("Welcome"), Within);
+        var welcome = await Mesh["core2"].WaitForLineAsync(l => l.Contains("cluster: site-a is up (") && l.Contains($"{SeedMesh.SiteAPublic1}:{SeedMesh.ClusterPort}"), Within);
         output.WriteLine($"core2: {welcome}");
 
         // The links: core2 dials site-a at its public address (through the NAT), and site-a dials out to core2.

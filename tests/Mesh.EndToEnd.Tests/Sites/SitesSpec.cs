@@ -88,6 +88,14 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
         var times = await TimesToFirstFlow(TimeSpan.FromSeconds(60),
             ("core1", SitesMesh.Core1Entry), ("core2", SitesMesh.Core2Entry), ("site-a", SitesMesh.SiteAToCore), ("site-a", SitesMesh.SiteAToB));
         AssertAllUnder(TimeSpan.FromSeconds(10), times, "site-a's uplink came back");
+
+        // The outage is two lines of site-a's link to core1, however many dials failed in its 30 s (backoff
+        // capped at 3 s: ten or more): one when it began, one when it ended, with its length.
+        var back = await siteA.WaitForLineAsync(l => l.Contains("link to core1 up again after"), TimeSpan.FromSeconds(30), mark);
+        output.WriteLine($"site-a: {back}");
+        var said = siteA.Output.Split('\n').Skip(mark).Where(l => l.Contains("/link-core1] ")).ToList();   // the link actor's, not the control channel's
+        Assert.True(said.Count == 2 && said[0].Contains("link to core1 lost (") && said[1].Contains("link to core1 up again after"),
+            $"site-a's lines about its link to core1 during the outage:\n{string.Join("\n", said)}");
     }
 
     [SitesFact]
@@ -154,7 +162,7 @@ public sealed class SitesSpec(SitesFixture fixture, ITestOutputHelper output) : 
         var core1 = await Mesh.StartAsync("core1");
         await core1.WaitForLineAsync(l => l.Contains("director: route map"), TimeSpan.FromSeconds(60));
         output.WriteLine($"the director runs again {down.Elapsed.TotalSeconds:0.0}s after core1 was killed");
-        await core1.WaitForLineAsync(l => l.Contains("10.99.0.12") && l.Contains("to [Up]"), TimeSpan.FromSeconds(60));   // the cluster is whole again
+        await core1.WaitForLineAsync(l => l.Contains("cluster: core2 is up (") && l.Contains("10.99.0.12"), TimeSpan.FromSeconds(60));   // the cluster is whole again
         var after = await TimesToFirstFlow(TimeSpan.FromSeconds(60), ("core1", SitesMesh.Core1Entry), ("site-a", SitesMesh.SiteAToB));
         AssertAllUnder(TimeSpan.FromSeconds(10), after, "core1 joined again");
 
