@@ -188,6 +188,6 @@ over. Logs: $demo/logs/. Ctrl+C (or ./demo.sh stop) stops the demo.
 MSG
 # Follows the gateways' logs until the demo stops (--pid: tail ends with this script, however it ends).
 tail --pid=$$ -qf "$demo"/logs/core*.log "$demo"/logs/edge*.log \
-  > >(grep --line-buffered -E "route table|director:|link to|entry |WARNING|ERROR" \
-      | sed -u 's/^\[[A-Z]*\]\[[^]]*\]\[[^]]*\]\[[^]]*\] //') &
+  > >(grep --line-buffered -E "route table|director:|link to|entry |cluster: |stopping|stopped|WARNING|ERROR" \
+      | sed -u 's/^\([a-z0-9-]*\): \[[A-Z]*\]\[[^]]*\]\[[^]]*\]\[[^]]*\] /\1: /') &
 wait $!
