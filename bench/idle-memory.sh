@@ -12,7 +12,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 settle=${SETTLE:-60}
-b=${PORTS:-57450}   # ports PORTS+1 .. PORTS+32: two runs with different PORTS can run side by side
+b=${PORTS:-24450}   # ports PORTS+1 .. PORTS+32, below the ephemeral range (a churn benchmark's TIME_WAIT sockets took
+                    # 57452 once); two runs with different PORTS can run side by side
 w=$(mktemp -d /tmp/idle-memory.XXXX)
 bin=${1:-}
 if [ -z "$bin" ]; then
