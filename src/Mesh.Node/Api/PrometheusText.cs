@@ -7,7 +7,8 @@ using Mesh.Contracts.Metrics;
 namespace Mesh.Node.Api;
 
 /// <summary>
-/// Listens to the "Mesh" meter and renders it in the Prometheus text format (version 0.0.4): counters as
+/// Listens to the "Mesh" meter and the runtime's own ("System.Runtime": GC heap, working set, thread pool,
+/// JIT; dotnet_* names) and renders them in the Prometheus text format (version 0.0.4): counters as
 /// NAME_total, gauges and up-down counters as they are, histograms as buckets, sum and count. Names take
 /// their unit as a suffix (mesh.bytes -> mesh_bytes_total, mesh.flow.duration -> mesh_flow_duration_seconds).
 /// </summary>
@@ -22,6 +23,9 @@ public sealed class PrometheusText : IDisposable
         public long Count;
     }
 
+    /// <summary>The runtime's meter (.NET 9 and later): what an idle gateway's memory is made of, without a tool.</summary>
+    private const string RuntimeMeter = "System.Runtime";
+
     private sealed record Family(Instrument Instrument, ConcurrentDictionary<string, Series> Series);
 
     private readonly MeterListener _listener = new();
@@ -31,7 +35,7 @@ public sealed class PrometheusText : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name != MeshMeter.Name) return;
+            if (instrument.Meter.Name is not (MeshMeter.Name or RuntimeMeter)) return;
             _families[instrument] = new Family(instrument, new ConcurrentDictionary<string, Series>());
             listener.EnableMeasurementEvents(instrument);
         };
@@ -99,7 +103,8 @@ public sealed class PrometheusText : IDisposable
         if (!name.EndsWith(unit)) name += unit;   // mesh.bytes is mesh_bytes, not mesh_bytes_bytes
         return i switch
         {
-            Counter<long> or Counter<int> or Counter<double> => (name + "_total", "counter"),
+            Counter<long> or Counter<int> or Counter<double> or ObservableCounter<long> or ObservableCounter<double>
+                => (name.EndsWith("_total") ? name : name + "_total", "counter"),
             Histogram<double> => (name, "histogram"),
             _ => (name, "gauge"),
         };
