@@ -219,6 +219,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         _flows.Routes.Update(table);
         ApplyTrust(table);
 
+        _flows.Health.ReportedDown(table.DownServices);   // first: a new entry of a service down starts not listening
         var wanted = table.Entries.ToDictionary(e => $"{e.Listen} {e.Service}");
         foreach (var (key, listener) in _listeners.Where(l => !wanted.ContainsKey(l.Key)).ToList())
         {
@@ -235,7 +236,6 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
                 _listeners[key] = (listener.Actor, entry);
             }
         }
-        _flows.Health.ReportedDown(table.DownServices);
         ProbeOwnedServices(table);
 
         var self = table.Gateways.FirstOrDefault(g => g.Name == _settings.Name);
