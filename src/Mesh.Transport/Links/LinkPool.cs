@@ -34,7 +34,7 @@ public sealed class LinkPool(string peer)
 
     /// <summary>
     /// The round-trip time to the peer: the smallest ping answered within the last 30 s on connections this
-    /// side dialed (null until three were), so that a busy moment does not make the link look slow
+    /// side dialed (null for the first 10 s of pings), so that a busy moment does not make the link look slow
     /// (<see cref="RoundTripWindow"/>).
     /// </summary>
     public double? RttMs => _roundTrips.Min(Environment.TickCount64);
