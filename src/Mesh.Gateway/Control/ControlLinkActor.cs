@@ -9,6 +9,7 @@ using Mesh.Gateway.Flows;
 using Mesh.Gateway.Link;
 using Mesh.Transport.Links;
 using Mesh.Transport.Protocol;
+using Mesh.Transport.Security;
 
 namespace Mesh.Gateway.Control;
 
@@ -41,7 +42,8 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         public static readonly KeepAlive Instance = new();
     }
     private sealed record Connected(ControlChannel Channel, string Address) : INoSerializationVerificationNeeded;
-    private sealed record ConnectFailed(string Via, string Error);
+    /// <param name="Refused">the core gateway answered and refused this gateway, saying why (waiting does not heal it)</param>
+    private sealed record ConnectFailed(string Via, string Error, bool Refused);
     private sealed record Lost(ControlChannel Channel, string Reason) : INoSerializationVerificationNeeded;
 
     private readonly IReadOnlyList<HostPort> _join;
@@ -56,6 +58,8 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     private bool _connecting;
     /// <summary>This spell without a channel was logged at WARNING already (the loss, or a first dial that failed): more is debug.</summary>
     private bool _saidFailing;
+    /// <summary>The last refusal said at WARNING, until a channel is up: a refusal says what to fix, once per reason.</summary>
+    private string? _lastRefusal;
     private DateTimeOffset? _lostAt;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -123,13 +127,14 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         var (name, address) = _cores[_next % _cores.Count];
         LinkHandshake.DialAsync(_ctx.Identity, name, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token, _ctx.Trust, LinkPurpose.Control)
             .PipeTo(Self, success: l => new Connected(new ControlChannel(l), address),
-                failure: e => new ConnectFailed(name is null ? address : $"{name} ({address})", e.GetBaseException().Message));
+                failure: e => new ConnectFailed(name is null ? address : $"{name} ({address})", e.GetBaseException().Message,
+                    e.GetBaseException() is LinkException { Refusal: not AdmissionRefusal.None }));
     }
 
     private void OnConnected(Connected m)
     {
         _connecting = false;
-        (_channel, _via, _failures, _saidFailing) = (m.Channel, $"{m.Channel.Peer} ({m.Address})", 0, false);
+        (_channel, _via, _failures, _saidFailing, _lastRefusal) = (m.Channel, $"{m.Channel.Peer} ({m.Address})", 0, false, null);
         _ctx.Links.Track(m.Channel.Link);
         var self = Self;
         var gateway = _gateway;
@@ -165,10 +170,11 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         _connecting = false;
         _failures++;
         _next++;
-        // one warning per spell (the dials alternate between core gateways, each failing its own way); the rest is debug
-        if (_saidFailing) _log.Debug("control channel to the director: {0}; retrying", m.Error);
-        else _log.Warning("control channel to the director: {0}; retrying", m.Error);
-        _saidFailing = true;
+        // one warning per spell (the dials alternate between core gateways, each failing its own way), and one per
+        // refusal reason (an edge removed from the config, a revoked certificate: the operator must act); the rest is debug
+        if (m.Refused ? m.Error != _lastRefusal : !_saidFailing) _log.Warning("control channel to the director: {0}; retrying", m.Error);
+        else _log.Debug("control channel to the director: {0}; retrying", m.Error);
+        (_saidFailing, _lastRefusal) = (true, m.Refused ? m.Error : _lastRefusal);
         Timers.StartSingleTimer("connect", Connect.Instance, LinkActor.Backoff(_failures));
     }
 }
