@@ -4,10 +4,18 @@ namespace Mesh.Config;
 
 public enum GatewayKind { Core, Edge }
 
-/// <summary>A gateway named in the config. With link addresses others can dial it (core); without, it is an edge.</summary>
-public sealed record GatewayConfig(string Name, ImmutableArray<HostPort> Links)
+/// <summary>
+/// A gateway named in the config. With link addresses others can dial it. A gateway with links is a core
+/// gateway (a cluster member) unless its role says edge: an edge that accepts links (one on a LAN or private
+/// WAN with other sites) stays outside the cluster, and other edges link with it directly.
+/// </summary>
+/// <param name="Role">the role the config gives; null: core with links, edge without</param>
+public sealed record GatewayConfig(string Name, ImmutableArray<HostPort> Links, GatewayKind? Role = null)
 {
-    public GatewayKind Kind => Links.IsEmpty ? GatewayKind.Edge : GatewayKind.Core;
+    public GatewayKind Kind => Role ?? (Links.IsEmpty ? GatewayKind.Edge : GatewayKind.Core);
+
+    /// <summary>Other gateways can dial it: it declares link addresses.</summary>
+    public bool AcceptsLinks => !Links.IsEmpty;
 }
 
 public enum CheckKind { None, Tcp, Redis, Http, Mysql }

@@ -99,8 +99,23 @@ public static class RouteMapLoader
     private static GatewayConfig ReadGateway(string name, TableReader t)
     {
         var links = t.Array<HostPort>("links", s => HostPort.TryParse(s, out var hp, out var err) ? (hp, null) : (null, err)) ?? [];
+        GatewayKind? role = t.String("role") switch
+        {
+            null => null,
+            "core" => GatewayKind.Core,
+            "edge" => GatewayKind.Edge,
+            var other => Invalid(other),
+        };
+        if (role == GatewayKind.Core && links.Count == 0)
+            t.Error("role", "a core gateway needs links (the addresses other gateways dial): add links = [\"HOST:PORT\"]");
         t.RejectUnknownKeys(ConfigKeys.Gateway);
-        return new GatewayConfig(name, [.. links]);
+        return new GatewayConfig(name, [.. links], role);
+
+        GatewayKind? Invalid(string text)
+        {
+            t.Error("role", $"'{text}' is not a role: write \"core\" (a cluster member; needs links) or \"edge\" (not a cluster member; with links, other edges link with it directly)");
+            return null;
+        }
     }
 
     private static ServiceConfig? ReadService(string name, TableReader t, IDictionary<string, GatewayConfig> gateways)

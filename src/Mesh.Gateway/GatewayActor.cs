@@ -44,6 +44,12 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
     private sealed record PeerFlowArrived(LinkConnection Link, Open Open) : INoSerializationVerificationNeeded;
 
     private static readonly TimeSpan UnavailableBackoff = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Idle connections kept to an edge that accepts links (at rest; a burst grows it: PoolDemand). Both edges
+    /// dial each other, and many edges on one LAN link pairwise: a full pool_size each would keep n² idle TLS
+    /// connections for links most of which carry nothing.
+    /// </summary>
+    private const int ShortcutPoolSize = 2;
 
     private readonly GatewaySettings _settings;
     private readonly IDirectorChannel _director;
@@ -158,10 +164,18 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         var log = _log;
         var name = _settings.Name;
         var ask = _settings.DataPlane!.DirectorAsk;
+        var notCore = new Mesh.Contracts.Logging.LogLimiter(TimeSpan.FromMinutes(1), maxLinesPerWindow: 1);
         var hooks = new LinkServerHooks(
             Control: link =>
             {
-                if (ask is null) { _ = link.DisposeAsync().AsTask(); return; }
+                if (ask is null)
+                {   // an edge that accepts links: a gateway whose --join names it takes it for a core gateway
+                    if (notCore.ShouldLog(link.Peer, Environment.TickCount64, out _))
+                        log.Warning("gateway {0}: {1} opened a control channel, but this edge gateway does not reach the director for others; "
+                                    + "give {1} the core gateways' link addresses in --join", name, link.Peer);
+                    _ = link.DisposeAsync().AsTask();
+                    return;
+                }
                 _ = ControlSession.RunAsync(link, ask, line => log.Info("gateway {0}: {1}", name, line));
             },
             Warn: line => log.Warning("gateway {0}: {1}", name, line),
@@ -187,7 +201,7 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         _checkedLinks = key;
         if (self.Links.Count == 0)
             _log.Error("gateway {0}: the mesh config declares no links for this gateway, but it listens on {1} (--listen): other gateways will never dial it; "
-                       + "add links = [\"HOST:PORT\"] to [gateways.{0}]", _settings.Name, string.Join(", ", dp.Listen));
+                       + "add links = [\"HOST:PORT\"] to [gateways.{0}] (and role = \"edge\" for an edge gateway, started with --edge)", _settings.Name, string.Join(", ", dp.Listen));
         foreach (var address in LinkAddressCheck.Unserved(self.Links, dp.Listen, dp.Advertise))
             _log.Error("gateway {0}: the mesh config says other gateways dial it at {1}, but it listens on {2} (--listen){3}: that address cannot reach it",
                 _settings.Name, address, string.Join(", ", dp.Listen), dp.Advertise is null ? "" : $" and is known as {dp.Advertise} (--advertise)");
@@ -238,9 +252,9 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         }
         ProbeOwnedServices(table);
 
-        var self = table.Gateways.FirstOrDefault(g => g.Name == _settings.Name);
-        var peers = table.Gateways.Where(g => g.IsCore && g.Name != _settings.Name && self is not null)
-            .ToDictionary(g => g.Name, g => new LinkTargetChanged(g.Links, table.Flows.PoolSize));
+        var peers = table.Gateways.Where(table.Dials).ToDictionary(g => g.Name, g => g.IsCore
+            ? new LinkTargetChanged(g.Links, table.Flows.PoolSize)
+            : new LinkTargetChanged(g.Links, Math.Min(table.Flows.PoolSize, ShortcutPoolSize), Shortcut: true));
         foreach (var (peer, link) in _links.Where(l => !peers.ContainsKey(l.Key)).ToList())
         {
             Context.Stop(link.Actor);
@@ -250,8 +264,8 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
         foreach (var (peer, target) in peers)
         {
             if (!_links.TryGetValue(peer, out var link))
-                _links[peer] = (Context.ActorOf(LinkActor.Props(peer, target.Addresses, target.PoolSize, _flows), $"{ChildFailure.LinkPrefix}{peer}"), target);
-            else if (!link.Target.Addresses.SequenceEqual(target.Addresses) || link.Target.PoolSize != target.PoolSize)
+                _links[peer] = (Context.ActorOf(LinkActor.Props(peer, target, _flows), $"{ChildFailure.LinkPrefix}{peer}"), target);
+            else if (!link.Target.Addresses.SequenceEqual(target.Addresses) || link.Target.PoolSize != target.PoolSize || link.Target.Shortcut != target.Shortcut)
             {
                 link.Actor.Tell(target);
                 _links[peer] = (link.Actor, target);

@@ -20,7 +20,7 @@ public static class NodeCommand
     { Description = $"Core gateways: the Akka cluster port (default {NodeOptions.DefaultClusterPort}), bound on the first --listen host", HelpName = "PORT" };
     private static readonly Option<HostPort[]> Listen = new("--listen")
     {
-        Description = "This gateway's link ports, which other gateways dial; it makes this a core gateway. Several may be given "
+        Description = "This gateway's link ports, which other gateways dial; it makes this a core gateway (with --edge, an edge that accepts links). Several may be given "
                       + "(comma-separated), and 0.0.0.0 or [::] binds every address (then give --advertise). Without it the gateway is an edge that only dials out",
         HelpName = "HOST:PORT[,HOST:PORT...]", CustomParser = ParseAddresses, DefaultValueFactory = _ => [],
     };
@@ -29,6 +29,12 @@ public static class NodeCommand
         Description = "The host other core gateways dial for the cluster, when it is not the --listen host (a cloud VM's 1:1 NAT, a load balancer). "
                       + "Link addresses others dial are the gateway's `links` in the mesh config",
         HelpName = "HOST",
+    };
+    private static readonly Option<bool> Edge = new("--edge")
+    {
+        Description = "With --listen: stay an edge gateway (edge certificate, not a cluster member) that accepts links, so that other edges "
+                      + "that can reach it (one LAN, a private WAN) link with it directly instead of through a core gateway. Declare the same "
+                      + "addresses as links, with role = \"edge\", in its [gateways.NAME]",
     };
     private static readonly Option<string?> ConfigFile = new("--config")
     { Description = "The mesh config (TOML); this node may then host the director (core gateways only)", HelpName = "FILE" };
@@ -83,7 +89,7 @@ public static class NodeCommand
     public static RootCommand Create() => new("Mesh gateway: one per site. Joins the mesh, keeps its route table from the director, "
                                               + "and (with --config) may host the director.")
     {
-        Name, Join, ClusterPort, Listen, Advertise, ConfigFile, Check, Redis, RedisPasswordFile, Api, ApiTokenFile, ApiReadTokenFile, ApiPublicReads,
+        Name, Join, ClusterPort, Listen, Edge, Advertise, ConfigFile, Check, Redis, RedisPasswordFile, Api, ApiTokenFile, ApiReadTokenFile, ApiPublicReads,
         ApiCert, ApiKey, Metrics, LogFormat, LogLevel, Cert, Key, Ca, StateDir,
     };
 
@@ -119,7 +125,7 @@ public static class NodeCommand
             Ca = result.GetValue(Ca), StateDir = result.GetValue(StateDir) ?? Path.Combine("mesh-state", name),
             ApiTokenFile = result.GetValue(ApiTokenFile), ApiReadTokenFile = result.GetValue(ApiReadTokenFile), ApiPublicReads = result.GetValue(ApiPublicReads),
             ApiCert = result.GetValue(ApiCert), ApiKey = result.GetValue(ApiKey), Metrics = result.GetValue(Metrics), JsonLogs = result.GetValue(LogFormat) == "json",
-            DebugLogs = result.GetValue(LogLevel) == "debug",
+            DebugLogs = result.GetValue(LogLevel) == "debug", Edge = result.GetValue(Edge),
         };
         error = options.Problems().FirstOrDefault();
         return error is null ? Outcome.Run : Outcome.Invalid;

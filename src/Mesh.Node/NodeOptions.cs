@@ -47,8 +47,14 @@ public sealed record NodeOptions(string Name)
     public string? ApiCert { get; init; }
     public string? ApiKey { get; init; }
 
-    /// <summary>A gateway with a link address others can dial is a core gateway (a cluster member).</summary>
-    public bool IsCore => Listen.Count > 0;
+    /// <summary>--edge: with --listen, an edge gateway that accepts links (not a cluster member).</summary>
+    public bool Edge { get; init; }
+
+    /// <summary>A gateway with a link address others can dial is a core gateway (a cluster member), unless --edge says it is an edge.</summary>
+    public bool IsCore => Listen.Count > 0 && !Edge;
+
+    /// <summary>It binds link ports (--listen): a core gateway, or an edge that accepts links.</summary>
+    public bool AcceptsLinks => Listen.Count > 0;
 
     public bool HostsDirector => ConfigPath is not null;
 
@@ -68,20 +74,24 @@ public sealed record NodeOptions(string Name)
     /// <summary>Checks that need more than one flag; each message names the flag.</summary>
     public IEnumerable<string> Problems()
     {
+        if (Edge && Listen.Count == 0)
+            yield return "--edge needs --listen: it makes a gateway with link ports an edge that accepts links (without --listen a gateway is an edge anyway)";
         if (!IsCore && Join.Count == 0)
-            yield return "--join is required for an edge gateway (no --listen): give the core gateways' link addresses (their --listen), e.g. --join core1.example:7443";
+            yield return $"--join is required for an edge gateway ({(Edge ? "--edge" : "no --listen")}): give the core gateways' link addresses (their --listen), e.g. --join core1.example:7443";
         if (!IsCore && ConfigPath is not null)
-            yield return "--config needs --listen: only core gateways (cluster members) can host the director";
+            yield return Edge ? "--config cannot go with --edge: only core gateways (cluster members) can host the director"
+                : "--config needs --listen: only core gateways (cluster members) can host the director";
         if (Redis is not null && ConfigPath is null)
             yield return "--redis needs --config: only a node that may host the director keeps the director's state";
         if (RedisPasswordFile is not null && Redis is null)
             yield return "--redis-password-file needs --redis";
         if (Api is not null && !IsCore)
-            yield return "--api needs --listen: core gateways serve the API (they are cluster members and reach the director)";
+            yield return Edge ? "--api cannot go with --edge: core gateways serve the API (they are cluster members and reach the director)"
+                : "--api needs --listen: core gateways serve the API (they are cluster members and reach the director)";
         if (IsCore && IsWildcard(BindHost) && Advertise is null)
             yield return $"--listen {Listen[0]} binds every address: add --advertise HOST, the address other core gateways dial";
-        if (Advertise is not null && !IsCore)
-            yield return "--advertise needs --listen: only core gateways are dialed";
+        if (Advertise is not null && !AcceptsLinks)
+            yield return "--advertise needs --listen: only gateways with link ports are dialed";
         if (Advertise is not null && !HostPort.TryParse($"{(Advertise.Contains(':') ? $"[{Advertise}]" : Advertise)}:1", out _, out _))
             yield return $"--advertise: '{Advertise}' is neither an IP address nor a host name (give the host alone: the ports are --listen's and --cluster-port's)";
         if ((ApiCert is null) != (ApiKey is null))

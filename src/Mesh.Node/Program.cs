@@ -32,7 +32,7 @@ if (o.ConfigPath is not null)
     if (CheckConfig(o.ConfigPath, quietWhenValid: true) != 0) return 2;   // a first load that is invalid stops the node
     localMap = RouteMapLoader.LoadFile(o.ConfigPath).Map!;
     if (localMap.Gateways.GetValueOrDefault(o.Name)?.Kind != GatewayKind.Core)
-        Warn($"--config {o.ConfigPath} does not declare this gateway as a core gateway (links in [gateways.{o.Name}]): "
+        Warn($"--config {o.ConfigPath} does not declare this gateway as a core gateway (links in [gateways.{o.Name}], and no role = \"edge\"): "
              + "the cluster refuses it once the director serves such a map");
 }
 
@@ -86,7 +86,8 @@ Say($"Mesh {Mesh.Contracts.MeshVersion.Current}, " + (o.IsCore
     ? $"core gateway, link ports {string.Join(", ", o.Listen)}, cluster address akka.ssl.tcp://mesh@{new HostPort(o.AdvertisedHost, o.EffectiveClusterPort)}"
       + (o.Join.Count > 0 ? $", seeds {string.Join(", ", o.Join)}" : ", founding the cluster")
       + (o.HostsDirector ? $", may host the director ({o.ConfigPath})" : "")
-    : $"edge gateway, reaching the director through {string.Join(", ", o.Join)}"));
+    : $"edge gateway{(o.AcceptsLinks ? $", link ports {string.Join(", ", o.Listen)} (other edges may link with it directly)" : "")}, "
+      + $"reaching the director through {string.Join(", ", o.Join)}"));
 try { await MeshNode.RunAsync(o, parts, Say, stop.Token, redisPassword); }
 catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
 {

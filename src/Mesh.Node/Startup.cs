@@ -22,7 +22,8 @@ public static class Startup
     {
         if (o.IsCore && identity.Role != GatewayRole.Core)
             throw new StartupException($"--listen makes this a core gateway, but --cert {o.Cert} is an edge certificate (role edge; certificates "
-                + $"issued before roles count as edge). Issue a core certificate: mesh cert issue {o.Name} --role core --ca CA_DIR --out DIR");
+                + $"issued before roles count as edge). Issue a core certificate: mesh cert issue {o.Name} --role core --ca CA_DIR --out DIR; "
+                + "or, for an edge that accepts links from other edges, add --edge");
     }
 
     /// <summary>Binds every --listen address exclusively (the link ports stay bound: the gateway serves them).</summary>

@@ -34,6 +34,19 @@ public sealed class ConfigErrorSpec
     [Fact]
     public void A_valid_small_file_loads() => Assert.True(RouteMapLoader.Load(Valid, "mesh.toml").IsValid);
 
+    [Fact]
+    public void A_gateway_with_links_is_core_unless_its_role_says_edge_and_a_core_role_needs_links()
+    {
+        var map = RouteMapLoader.Load(Valid.Replace("[gateways.b]\n", "[gateways.b]\nrole = \"edge\"\nlinks = [\"10.0.0.2:7443\"]\n"), "mesh.toml").Map!;
+        Assert.Equal(GatewayKind.Core, map.Gateways["a"].Kind);
+        Assert.Equal(GatewayKind.Edge, map.Gateways["b"].Kind);
+        Assert.True(map.Gateways["b"].AcceptsLinks);
+
+        var errors = Errors(Valid.Replace("[gateways.b]\n", "[gateways.b]\nrole = \"core\"\n").Replace("links = [\"127.0.0.1:7443\"]", "role = \"relay\"\nlinks = [\"127.0.0.1:7443\"]"));
+        Has(errors, 4, "gateways.a.role", "'relay' is not a role: write \"core\"");
+        Has(errors, 7, "gateways.b.role", "a core gateway needs links");
+    }
+
     /// <summary>Gateway a owning one service per check, s0, s1, …: service i's check is on line 7 + 4i.</summary>
     private static string WithChecks(params string[] checks) => "[mesh]\nname = \"m\"\n[gateways.a]\n"
         + string.Concat(checks.Select((c, i) => $"[services.s{i}]\ngateway = \"a\"\ntarget = \"127.0.0.1:{6000 + i}\"\ncheck = {c}\n"));

@@ -70,11 +70,30 @@ public sealed class PathsSpec
     [Fact]
     public void Without_link_tests_every_gateway_links_to_every_core_and_two_edges_meet_through_a_core()
     {
-        var declared = Paths.Declared([("core1", true), ("core2", true), ("edge1", false), ("edge2", false)]).ToArray();
+        var declared = Paths.Declared([new("core1", true, true), new("core2", true, true), new("edge1", false, false), new("edge2", false, false)]).ToArray();
         Assert.DoesNotContain(declared, l => l.A.StartsWith("edge") && l.B.StartsWith("edge"));
         Assert.Equal(5, declared.Length);   // core1-core2, and each edge with each core
         var fromEdge1 = Paths.NextHops("edge1", declared);
         Assert.Equal("core1", fromEdge1["edge2"]);   // equal paths: the first core by name, the same on every director
         Assert.Equal("core2", fromEdge1["core2"]);
+    }
+
+    [Fact]
+    public void Edges_that_accept_links_have_a_shortcut_between_them_and_paths_never_pass_through_an_edge()
+    {
+        Member[] mesh = [new("core1", true, true), new("lan-1", false, true), new("lan-2", false, true), new("site-c", false, false)];
+        var declared = Paths.Declared(mesh).ToArray();
+        Assert.Equal("core1-lan-1 core1-lan-2 core1-site-c lan-1-lan-2 lan-1-site-c lan-2-site-c",
+            string.Join(" ", declared.Select(l => $"{l.A}-{l.B}")));   // an edge without links dials those with links
+        Assert.All(declared, l => Assert.Equal(!l.A.StartsWith("core") && !l.B.StartsWith("core"), l.Shortcut));
+
+        Func<string, bool> cores = g => g.StartsWith("core");
+        var hops = Paths.Costs("lan-1", declared, cores);
+        Assert.Equal(("lan-2", 1.0), hops["lan-2"]);   // direct beats the relay (2)
+        // with only site-c - lan-2 and lan-1 - site-c working, lan-1 reaches lan-2 through core1, never through the edge site-c
+        LinkEdge[] noShortcut = [new("core1", "lan-1", 5), new("core1", "lan-2", 5), new("lan-1", "site-c"), new("lan-2", "site-c")];
+        Assert.Equal("site-c", Paths.NextHops("lan-1", noShortcut)["lan-2"]);   // cheaper (2 < 10), were edges relays
+        Assert.Equal(("core1", 10.0), Paths.Costs("lan-1", noShortcut, cores)["lan-2"]);
+        Assert.DoesNotContain("lan-2", Paths.Costs("lan-1", [new("lan-1", "site-c"), new("lan-2", "site-c")], cores).Keys);   // an edge is no relay even when it is the only way
     }
 }

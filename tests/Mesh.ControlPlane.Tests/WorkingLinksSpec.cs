@@ -6,7 +6,7 @@ namespace Mesh.ControlPlane.Tests;
 /// <summary>Which links the director lets paths use, from what the gateways found when they tested them.</summary>
 public sealed class WorkingLinksSpec
 {
-    private static readonly (string, bool)[] Mesh = [("core1", true), ("core2", true), ("site-a", false), ("site-b", false)];
+    private static readonly Member[] Mesh = [new("core1", true, true), new("core2", true, true), new("site-a", false, false), new("site-b", false, false)];
 
     private static Dictionary<string, LinkReport> Reports(params LinkReport[] reports) => reports.ToDictionary(r => r.Gateway);
 
@@ -80,5 +80,17 @@ public sealed class WorkingLinksSpec
         Assert.True(TableVersion.Of(2, 0) > TableVersion.Of(1, 1_000_000));
         Assert.Equal((3, 17), (TableVersion.Revision(TableVersion.Of(3, 17)), TableVersion.Counter(TableVersion.Of(3, 17))));
         Assert.Equal((1L << 40) + 3, TableVersion.Of(1, 3));   // the API's number: revision * 2^40 + counter
+    }
+
+    [Fact]
+    public void A_shortcut_between_two_edges_is_used_only_while_a_witness_reports_it_up()
+    {
+        Member[] lan = [new("core1", true, true), new("lan-1", false, true), new("lan-2", false, true)];
+        Assert.Equal("core1-lan-1:1 core1-lan-2:1", Names(WorkingLinks.From(lan, Reports())));   // not assumed: it may never work
+        var up = Reports(Report("lan-1", new LinkStatus("core1", true, 0.4), new LinkStatus("lan-2", true, 0.2)));
+        Assert.Contains("lan-1-lan-2:1", Names(WorkingLinks.From(lan, up)));
+        var blocked = Reports(Report("lan-1", new LinkStatus("core1", true, 0.4), new LinkStatus("lan-2", false, null)),
+            Report("lan-2", new LinkStatus("core1", true, 0.4), new LinkStatus("lan-1", false, null)));
+        Assert.DoesNotContain("lan-1-lan-2", Names(WorkingLinks.From(lan, blocked)));
     }
 }

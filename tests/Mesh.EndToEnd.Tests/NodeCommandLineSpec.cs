@@ -56,6 +56,9 @@ public sealed class NodeCommandLineSpec
     [InlineData("--name a", "--join is required for an edge gateway")]
     [InlineData("--name a --join 127.0.0.1:1 --bogus", "Unrecognized command or argument '--bogus'")]
     [InlineData("--check", "--check needs --config FILE")]
+    [InlineData("--name a --join 127.0.0.1:1 --edge", "--edge needs --listen")]
+    [InlineData("--name a --listen 127.0.0.1:7000 --edge", "--join is required for an edge gateway (--edge)")]
+    [InlineData("--name a --listen 127.0.0.1:7000 --edge --join 127.0.0.1:1 --config x.toml", "--config cannot go with --edge")]
     public async Task Bad_flags_give_one_line_naming_the_flag_and_exit_2(string args, string message)
     {
         var (code, output) = await NodeProcess.RunAsync(args.Split(' '));

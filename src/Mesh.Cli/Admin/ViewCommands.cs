@@ -111,8 +111,9 @@ public static class ViewCommands
             var owned = new Table("OWNS", "TARGET", "CHECK");
             foreach (var o in body.Items("owned")) owned.Row(o.Str("name"), o.Str("target"), o.GetProperty("check").Str("kind"));
             Console.Write(owned);
-            var hops = new Table("TO", "VIA");
-            foreach (var h in body.Items("nextHops")) hops.Row(h.Str("destination"), h.Str("via") == h.Str("destination") ? "direct" : h.Str("via"));
+            var hops = new Table("TO", "VIA", "COST");
+            foreach (var h in body.Items("nextHops"))
+                hops.Row(h.Str("destination"), h.Str("via") == h.Str("destination") ? "direct" : h.Str("via"), h.Str("cost") is "0" ? "-" : h.Str("cost"));
             Console.Write(hops);
             foreach (var d in body.Items("downServices")) Console.WriteLine($"down: {d.Str("name")}: {d.Str("reason")}");
             return DownIf(body.Items("downServices").Any());

@@ -27,6 +27,8 @@ public static class MeshMeter
     public static readonly Counter<long> FlowsDenied = Meter.CreateCounter<long>("mesh.flows.denied", description: "Flows refused by the owner: the origin gateway may not reach the service");
     /// <summary>Clients an entry closed at once, by entry and reason (not_allowed, max_connections, gateway_full).</summary>
     public static readonly Counter<long> EntryRefusals = Meter.CreateCounter<long>("mesh.entry.refusals", description: "Client connections an entry closed at once, by entry and reason");
+    /// <summary>Flows this gateway relayed between two others (a core gateway on a path), by the link they came from and the one they went on.</summary>
+    public static readonly Counter<long> RelayedFlows = Meter.CreateCounter<long>("mesh.relay.flows", description: "Flows relayed through this gateway, by the gateway they came from and the next hop");
     public static readonly Counter<long> Reloads = Meter.CreateCounter<long>("mesh.reloads", description: "Config loads by the director on this node, by result (applied, failed)");
     public static readonly Counter<long> DirectorStarts = Meter.CreateCounter<long>("mesh.director.starts", description: "Times the director started on this node (a failover moves it)");
 }

@@ -3,7 +3,10 @@ namespace Mesh.Contracts.Routing;
 /// <summary>Marker for messages of the route-table protocol (one serializer binding).</summary>
 public interface IRoutingMessage;
 
-/// <summary>A gateway as every other gateway sees it. Core gateways have link addresses; edges have none.</summary>
+/// <summary>
+/// A gateway as every other gateway sees it. Core gateways have link addresses; an edge has none, or some
+/// when it accepts links from other edges (one LAN, a private WAN).
+/// </summary>
 public sealed record GatewayInfo(string Name, bool IsCore, IReadOnlyList<string> Links);
 
 /// <summary>A service and the gateway that owns it.</summary>
@@ -46,7 +49,11 @@ public sealed record DownService(string Name, string Reason);
 public sealed record ServiceAccess(string Service, IReadOnlyList<string> Allow);
 
 /// <summary>To reach <paramref name="Destination"/>, open the flow on a link to <paramref name="Via"/> (itself, when direct).</summary>
-public sealed record NextHop(string Destination, string Via);
+public sealed record NextHop(string Destination, string Via)
+{
+    /// <summary>The whole path's cost: the sum of its links' costs (round trips in 5 ms steps, at least 1 each). 0 from a director that did not say.</summary>
+    public double Cost { get; init; }
+}
 
 /// <summary>Mesh-wide data-plane settings (see docs/config.md, [mesh]).</summary>
 public sealed record FlowSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSpan DialTimeout);
@@ -77,6 +84,15 @@ public sealed record RouteTable(
 
     /// <summary>The gateways allowed to reach <paramref name="service"/> (owned here), or null if it is not owned here.</summary>
     public IReadOnlyList<string>? AllowedOrigins(string service) => Access.FirstOrDefault(a => a.Service == service)?.Allow;
+
+    /// <summary>
+    /// Does this gateway dial <paramref name="peer"/> (keep a pool of link connections to it)? Everyone dials
+    /// the core gateways; an edge also dials the other edges that accept links. A core gateway never dials an
+    /// edge: the edge dials it (the only way through an edge's NAT).
+    /// </summary>
+    public bool Dials(GatewayInfo peer) =>
+        peer.Name != Gateway && Gateways.FirstOrDefault(g => g.Name == Gateway) is { } self
+        && (peer.IsCore || (!self.IsCore && peer.Links.Count > 0));
 
     /// <summary>The gateway to open a flow towards <paramref name="destination"/> on, or null if there is no path.</summary>
     public string? Via(string destination) => NextHops.FirstOrDefault(h => h.Destination == destination)?.Via;

@@ -23,8 +23,8 @@ public static class RouteTables
             .Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check)))
             .ToArray();
         var flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
-        var hops = Paths.NextHops(gateway, links ?? Paths.Declared(Members(map)))
-            .Select(h => new NextHop(h.Key, h.Value)).ToArray();
+        var hops = Paths.Costs(gateway, links ?? WorkingLinks.Assumed(Members(map)), g => map.Gateways.TryGetValue(g, out var c) && c.Kind == GatewayKind.Core)
+            .OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new NextHop(h.Key, h.Value.Via) { Cost = h.Value.Cost }).ToArray();
         var access = map.ServicesOwnedBy(gateway).Select(s => new ServiceAccess(s.Name, map.AllowedOrigins(s))).ToArray();
         return new RouteTable(version, map.MeshName, gateway, map.Gateways.ContainsKey(gateway), entries, owned, gateways, services, flows, hops)
         {
@@ -32,9 +32,9 @@ public static class RouteTables
         };
     }
 
-    /// <summary>Every gateway the config declares, and whether it is a core gateway.</summary>
-    public static IEnumerable<(string Name, bool IsCore)> Members(RouteMap map) =>
-        map.Gateways.Values.Select(g => (g.Name, g.Kind == GatewayKind.Core));
+    /// <summary>Every gateway the config declares, whether it is a core gateway, and whether others can dial it.</summary>
+    public static IEnumerable<Member> Members(RouteMap map) =>
+        map.Gateways.Values.Select(g => new Member(g.Name, g.Kind == GatewayKind.Core, g.AcceptsLinks));
 
     private static CheckSpec ToSpec(HealthCheck c) =>
         new(c.Kind.ToString().ToLowerInvariant(), c.Interval, c.Timeout, c.Rise, c.Fall, c.Path, c.PasswordEnv, c.User);

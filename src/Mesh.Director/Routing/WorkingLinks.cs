@@ -7,22 +7,26 @@ namespace Mesh.Director.Routing;
 /// tested them. A link has up to two witnesses (each end may dial it and report it). It is used when a
 /// witness reports it up (at the best cost measured: the side that accepts a link sees it work but does not
 /// time it), dropped when every witness reports it down, and
-/// assumed up while nobody has reported on it yet (a gateway still starting).
+/// assumed up while nobody has reported on it yet (a gateway still starting), except a shortcut between two
+/// edges, which is used only once a witness reports it up.
 /// </summary>
 public static class WorkingLinks
 {
-    public static IReadOnlyList<LinkEdge> From(IEnumerable<(string Name, bool IsCore)> gateways, IReadOnlyDictionary<string, LinkReport> reports)
+    public static IReadOnlyList<LinkEdge> From(IEnumerable<Member> gateways, IReadOnlyDictionary<string, LinkReport> reports)
     {
         var working = new List<LinkEdge>();
         foreach (var declared in Paths.Declared(gateways))
         {
             var witnesses = Witness(reports, declared.A, declared.B).Concat(Witness(reports, declared.B, declared.A)).ToList();
-            if (witnesses.Count == 0) working.Add(declared);
+            if (witnesses.Count == 0) { if (!declared.Shortcut) working.Add(declared); }
             else if (witnesses.Where(w => w.Up).ToList() is { Count: > 0 } up)
                 working.Add(declared with { Cost = up.Any(w => w.RttMs is not null) ? up.Where(w => w.RttMs is not null).Min(w => w.Cost) : 1 });
         }
         return working;
     }
+
+    /// <summary>The links paths use before any gateway has reported: every declared link but the shortcuts.</summary>
+    public static IReadOnlyList<LinkEdge> Assumed(IEnumerable<Member> gateways) => From(gateways, new Dictionary<string, LinkReport>());
 
     private static IEnumerable<LinkStatus> Witness(IReadOnlyDictionary<string, LinkReport> reports, string from, string to) =>
         reports.TryGetValue(from, out var report) ? report.Links.Where(l => l.Peer == to) : [];

@@ -64,16 +64,18 @@ public static class ClientFlow
     }
 
     /// <summary>
-    /// Claims a connection to the next hop: an idle pooled one; towards a core gateway, a fresh one if
-    /// none is idle; towards an edge (which only dials out), waits a little for its pool to refill.
+    /// Claims a connection to the next hop: an idle pooled one; towards a gateway this one dials (a core
+    /// gateway, or for an edge an edge that accepts links), a fresh one if none is idle; towards an edge that
+    /// dials this one, waits a little for its pool to refill.
     /// </summary>
     internal static async Task<(LinkConnection?, ClaimResult)> ClaimTowardsAsync(GatewayInfo next, Open open, RouteTable table,
         FlowContext ctx, CancellationToken ct)
     {
         var answerTimeout = table.Flows.DialTimeout + TimeSpan.FromSeconds(5);
+        var dials = table.Dials(next);
         var (link, result) = await ctx.Links.Pool(next.Name).ClaimAsync(open,
-            next.IsCore ? TimeSpan.Zero : FlowContext.EdgePoolWait, answerTimeout, ct);
-        if (link is null && next.IsCore) (link, result) = await DialFreshAsync(next, open, answerTimeout, ctx, ct);
+            dials ? TimeSpan.Zero : FlowContext.EdgePoolWait, answerTimeout, ct);
+        if (link is null && dials) (link, result) = await DialFreshAsync(next, open, answerTimeout, ctx, ct);
         return (link, result);
     }
 

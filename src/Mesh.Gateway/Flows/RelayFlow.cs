@@ -1,3 +1,4 @@
+using Mesh.Contracts.Metrics;
 using Mesh.Transport.Flows;
 using Mesh.Transport.Links;
 using Mesh.Transport.Protocol;
@@ -15,6 +16,8 @@ public static class RelayFlow
     {
         var table = ctx.Routes.Current;
         if (table is null) return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
+        if (table.Gateways.FirstOrDefault(g => g.Name == ctx.Self) is not { IsCore: true })   // paths never cross an edge: a peer that asks is wrong or hostile
+            return await RefuseAsync(RefuseReason.NotAllowed, $"{ctx.Self} is an edge gateway: only core gateways relay flows to others ({open.Destination})");
         if (open.HopBudget <= 1) return await RefuseAsync(RefuseReason.HopBudgetExhausted, $"hop budget exhausted at {ctx.Self} on the way to {open.Destination}");
         if (FlowPolicy.ForgedOrigin(from.PeerIdentity, open, ctx.Trust) is { } forged) return await RefuseAsync(RefuseReason.NotAllowed, forged);
         if (!table.Services.Any(s => s.Name == open.Service && s.Owner == open.Destination))
@@ -37,6 +40,7 @@ public static class RelayFlow
             await to.DisposeAsync();   // the owner then fails its side of the flow
             return (FlowOutcome.Failed($"link to {from.Peer} lost before the flow started"), false);
         }
+        MeshMeter.RelayedFlows.Add(1, new KeyValuePair<string, object?>("from", from.Peer), new KeyValuePair<string, object?>("to", via));
         var relayed = await RelayPump.RunAsync(from.Stream, to.Stream, ct, $"the link from {from.Peer}", $"the link to {via}");
         await ctx.ReleaseLinkAsync(to, relayed.OwnerSideReusable);
         return (FlowOutcome.From(relayed.Pump), relayed.EntrySideReusable);

@@ -10,7 +10,8 @@ using Mesh.Transport.Security;
 namespace Mesh.Gateway.Link;
 
 /// <summary>The peer's addresses or the pool size changed in the route table.</summary>
-public sealed record LinkTargetChanged(IReadOnlyList<string> Addresses, int PoolSize);
+/// <param name="Shortcut">a direct link to another edge (LinkActor's remarks)</param>
+public sealed record LinkTargetChanged(IReadOnlyList<string> Addresses, int PoolSize, bool Shortcut = false);
 
 /// <summary>Told to the gateway when the link to <paramref name="Peer"/> is found up or down (it reports links to the director).</summary>
 public sealed record LinkStateChanged(string Peer, bool Up);
@@ -22,11 +23,17 @@ public sealed record LinkStateChanged(string Peer, bool Up);
 /// when it starts and "link to X up again after 12s (address)" when it ends; the dials that fail in between
 /// are debug lines (a link that was never up says its first failure, as a warning), except a refusal by the
 /// peer ("core1 at … refused this gateway: why"), said once per reason: waiting does not heal it.
+/// A shortcut (a direct link to another edge that accepts links) may never work from here (its address is
+/// on another site's LAN): until it has been up once, its failure is one INFO line and it is tried every
+/// <see cref="ShortcutRetry"/>; flows meanwhile go through a core gateway. Once up, it heals as any link.
 /// </summary>
 public sealed class LinkActor : ReceiveActor, IWithTimers
 {
-    public static Props Props(string peer, IReadOnlyList<string> addresses, int poolSize, FlowContext ctx) =>
-        Akka.Actor.Props.Create(() => new LinkActor(peer, addresses, poolSize, ctx));
+    public static Props Props(string peer, LinkTargetChanged target, FlowContext ctx) =>
+        Akka.Actor.Props.Create(() => new LinkActor(peer, target, ctx));
+
+    /// <summary>How often a shortcut that has never worked is tried again.</summary>
+    public static readonly TimeSpan ShortcutRetry = TimeSpan.FromSeconds(30);
 
     private sealed record Replenish
     {
@@ -64,7 +71,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private IReadOnlyList<string> _addresses;
     private readonly PoolDemand _demand;
     private int _inFlight, _failures, _next;
-    private bool _up;
+    private bool _up, _everUp;
+    private bool _shortcut;
     private bool? _told;
     /// <summary>Since when the link is down after it was up (Environment.TickCount64), for the line that says it is back.</summary>
     private long? _lostAt;
@@ -75,10 +83,10 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public LinkActor(string peer, IReadOnlyList<string> addresses, int poolSize, FlowContext ctx)
+    public LinkActor(string peer, LinkTargetChanged target, FlowContext ctx)
     {
-        (_peer, _addresses, _ctx) = (peer, addresses, ctx);
-        _demand = new PoolDemand(poolSize);
+        (_peer, _addresses, _ctx, _shortcut) = (peer, target.Addresses, ctx, target.Shortcut);
+        _demand = new PoolDemand(target.PoolSize);
         _pool = ctx.Links.Pool(peer);
         var self = Self;
         _onGone = (_, lostBecause) => self.Tell(lostBecause switch
@@ -108,7 +116,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             if (!_up && _lostAt is { } lost)
                 _log.Info("link to {0} up again after {1} ({2})", _peer, LogText.Duration(TimeSpan.FromMilliseconds(Environment.TickCount64 - lost)), m.Address);
             else if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
-            (_up, _failures, _lostAt, _saidFailing, _lastRefusal) = (true, 0, null, false, null);
+            (_up, _everUp, _failures, _lostAt, _saidFailing, _lastRefusal) = (true, true, 0, null, false, null);
             TellGateway();
             _ctx.Links.Add(m.Link);
             Fill();
@@ -119,7 +127,15 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _inFlight--;
             _failures++;
             _next++;
+            var untried = _shortcut && !_everUp;
             if (_up) LostUnlessAlive($"dialing failed: {m.Error}");   // the loss, if it is one, says the error
+            else if (untried && !m.Refused)
+            {   // likely an address of another site's LAN: not a fault
+                if (!_saidFailing)
+                    _log.Info("direct link to {0}: {1}; flows to {0} go through a core gateway, trying it again every {2}", _peer, m.Error,
+                        LogText.Duration(ShortcutRetry));
+                else _log.Debug("direct link to {0}: {1}; retrying", _peer, m.Error);
+            }
             // a refusal says what to fix, once per reason, inside an outage too; a network failure once per outage
             else if (m.Refused ? m.Error != _lastRefusal : !_saidFailing) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
             else _log.Debug("link to {0}: {1}; retrying", _peer, m.Error);
@@ -128,11 +144,11 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             // another address of the peer (a gateway with two public addresses) is tried at once; the backoff
             // comes after every address failed in turn
             if (_addresses.Count > 1 && _next % _addresses.Count != 0) Self.Tell(Replenish.Instance);
-            else Timers.StartSingleTimer("retry", Replenish.Instance, Backoff(_failures / Math.Max(1, _addresses.Count)));
+            else Timers.StartSingleTimer("retry", Replenish.Instance, untried ? ShortcutRetry : Backoff(_failures / Math.Max(1, _addresses.Count)));
         });
         Receive<LinkTargetChanged>(m =>
         {
-            (_addresses, _demand.PoolSize) = (m.Addresses, m.PoolSize);
+            (_addresses, _demand.PoolSize, _shortcut) = (m.Addresses, m.PoolSize, m.Shortcut);
             Fill();
         });
     }

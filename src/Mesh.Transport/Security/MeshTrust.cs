@@ -85,7 +85,7 @@ public sealed class MeshTrust
         if (!policy.Declared.TryGetValue(peer.Name, out var core))
             return new(AdmissionRefusal.NotDeclared, $"'{peer.Name}' is not a gateway of the mesh config (no [gateways.{peer.Name}])");
         if (!core)
-            return new(AdmissionRefusal.NotCore, $"'{peer.Name}' is declared as an edge (no links in [gateways.{peer.Name}]); only core gateways may join the cluster");
+            return new(AdmissionRefusal.NotCore, $"'{peer.Name}' is declared as an edge (no links in [gateways.{peer.Name}], or role = \"edge\"); only core gateways may join the cluster");
         return Admission.Admitted;
     }
 
