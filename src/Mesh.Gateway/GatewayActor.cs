@@ -196,9 +196,12 @@ public sealed partial class GatewayActor : ReceiveActor, IWithTimers
     {
         var dp = _settings.DataPlane!;
         if (dp.Listen.Count == 0 || table.Gateways.FirstOrDefault(g => g.Name == _settings.Name) is not { } self) return;
-        var key = string.Join(",", self.Links);
+        var key = $"{self.IsCore} {string.Join(",", self.Links)}";
         if (key == _checkedLinks) return;
         _checkedLinks = key;
+        if (self.IsCore && _director is LinkDirectorChannel)
+            _log.Error("gateway {0}: the mesh config declares this gateway core (links without role = \"edge\"), but it runs as an edge (--edge): "
+                       + "paths would relay through it and it refuses; add role = \"edge\" to [gateways.{0}]", _settings.Name);
         if (self.Links.Count == 0)
             _log.Error("gateway {0}: the mesh config declares no links for this gateway, but it listens on {1} (--listen): other gateways will never dial it; "
                        + "add links = [\"HOST:PORT\"] to [gateways.{0}] (and role = \"edge\" for an edge gateway, started with --edge)", _settings.Name, string.Join(", ", dp.Listen));
