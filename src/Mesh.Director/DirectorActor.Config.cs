@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Mesh.Config;
 using Mesh.Contracts.Routing;
+using Mesh.Director.Observed;
 using Mesh.Director.Store;
 
 namespace Mesh.Director;
@@ -186,7 +187,7 @@ public sealed partial class DirectorActor
         _configErrors = errors;
         foreach (var e in errors) _log.Error("director: {0}", e);
         var first = errors.Count == 1 ? errors[0] : $"{errors[0]}, and {errors.Count - 1} more";
-        Event("warning", "reload-failed", source, _map is null
+        Event(EventLevel.Warning, EventKind.ReloadFailed, source, _map is null
             ? $"{source} is invalid; no route map is served until a valid one is given ({first})"
             : $"{source} is invalid; still serving route map v{_revision} ({first})");
     }

@@ -26,9 +26,8 @@ public sealed partial class DirectorActor
         if (!_observedChanged || _current is null || _observedSaving) return;   // one write at a time: a reservation is never overtaken by an older one
         _observedChanged = false;
         _observedSaving = true;
-        var state = new ObservedState(_revision,
-            _lastSeen.Select(s => new GatewaySeen(s.Key, s.Value, _connectedSince.TryGetValue(s.Key, out var since) ? since : null, _lost.Contains(s.Key))).ToArray(),
-            _reports.Values.ToArray(), _healthReports.Values.ToArray(), _events.ToArray(), DateTimeOffset.UtcNow) { PathsReserved = Reservation };
+        var state = new ObservedState(_revision, _presence.ToStored(), _reports.Values.ToArray(), _health.Reports.ToArray(), _events.ToArray(),
+            DateTimeOffset.UtcNow) { PathsReserved = Reservation };
         SaveObservedAsync(_store, state, _stopping.Token).PipeTo(Self);
     }
 
@@ -49,19 +48,14 @@ public sealed partial class DirectorActor
         var now = DateTimeOffset.UtcNow;
         var dropped = 0;
         foreach (var g in observed.Gateways.Where(g => map.Gateways.ContainsKey(g.Name) && g.LastSeen <= now + ReportAdmission.ClockSlack))
-        {
-            _lastSeen[g.Name] = g.LastSeen;
-            if (g.ConnectedSince is { } since) _connectedSince[g.Name] = since;
-            if (g.Lost) _lost.Add(g.Name);
-        }
+            _presence.Restore(g);
         foreach (var r in observed.Links)
             if (ReportAdmission.Admit(r, map, now, out _) is { } admitted) _reports[admitted.Gateway] = admitted;
             else dropped++;
         foreach (var r in observed.Health)
-            if (ReportAdmission.Admit(r, map, now, out _) is { } admitted) _healthReports[admitted.Gateway] = admitted;
+            if (ReportAdmission.Admit(r, map, now, out _) is { } admitted) _health.Restore(admitted);
             else dropped++;
-        foreach (var e in observed.Events.TakeLast(EventsKept))
-            _events.AddLast(e with { Message = Mesh.Contracts.Logging.LogText.Safe(e.Message, 500), Subject = Mesh.Contracts.Logging.LogText.Safe(e.Subject, 200) });
+        _events.Restore(observed.Events);
         _links = WorkingLinks.From(RouteTables.Members(map), _reports);
         RecomputeDown();
         _log.Info("director: restored what the previous director observed until {0:HH:mm:ss} UTC: {1}, {2}{3}", observed.SavedAt,

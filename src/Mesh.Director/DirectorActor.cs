@@ -6,6 +6,7 @@ using Mesh.Contracts;
 using Mesh.Contracts.Health;
 using Mesh.Contracts.Metrics;
 using Mesh.Contracts.Routing;
+using Mesh.Director.Observed;
 using Mesh.Director.Routing;
 using Mesh.Director.Store;
 
@@ -138,7 +139,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         ForgetGatewaysNotIn(map);
         _links = WorkingLinks.From(RouteTables.Members(map), _reports);
         _down = DownServices();
-        Event("info", "reload-applied", source, $"route map v{revision} from {source}: " +
+        Event(EventLevel.Info, EventKind.ReloadApplied, source, $"route map v{revision} from {source}: " +
             Mesh.Contracts.Logging.Plural.MapSize(map.Gateways.Count, map.Services.Count, map.Entries.Length));
         Republish();
     }
