@@ -64,4 +64,14 @@ public sealed class PoolDemandSpec
         Assert.Equal(96, demand.Surplus(1000 + (long)PoolDemand.QuietBeforeTrim.TotalMilliseconds, idle: 100));
         Assert.Equal(0, demand.Surplus(60_000, idle: 3));
     }
+
+    [Fact]
+    public void Flows_may_bring_back_twice_pool_size_at_rest_and_what_a_burst_took()
+    {
+        var demand = new PoolDemand(poolSize: 4);
+        Assert.Equal(8, demand.ReturnCap(0));
+        for (var i = 0; i < 20; i++) demand.Claimed(100);
+        Assert.Equal(20, demand.ReturnCap(200));   // the burst's target
+        Assert.Equal(8, demand.ReturnCap(100 + (long)PoolDemand.Window.TotalMilliseconds + 1));
+    }
 }

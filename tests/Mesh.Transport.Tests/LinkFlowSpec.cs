@@ -111,8 +111,9 @@ public sealed class LinkFlowSpec : IAsyncLifetime
         Assert.Equal((3L << 20, 3L << 20), (entry.BytesUp, owner.BytesDown));
         Assert.True(entry.LinkReusable && owner.LinkReusable, $"entry: {entry}, owner: {owner}");
 
-        await _registryA.ReleaseAsync(first.AtA, entry.LinkReusable, maxDialedIdle: 8);
-        await _registryB.ReleaseAsync(first.AtB, owner.LinkReusable, maxDialedIdle: 8);
+        _registryA.Pool(first.AtA.Peer).DialedIdleCap = 8;   // as the dialing side's LinkActor sets it
+        await _registryA.ReleaseAsync(first.AtA, entry.LinkReusable);
+        await _registryB.ReleaseAsync(first.AtB, owner.LinkReusable);
         var second = await StartFlow();
         Assert.Same(first.AtA, second.AtA);   // no new TCP or TLS handshake
         var another = RandomNumberGenerator.GetBytes(100_000);

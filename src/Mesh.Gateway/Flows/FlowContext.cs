@@ -35,7 +35,7 @@ public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistr
 
     /// <summary>A flow is done with its link: pooled again if it ended cleanly, else closed (see LinkRegistry).</summary>
     public Task ReleaseLinkAsync(LinkConnection link, bool reusable) =>
-        Links.ReleaseAsync(link, reusable, maxDialedIdle: 2 * (Routes.Current?.Flows.PoolSize ?? MeshSettings.Default.PoolSize));
+        Links.ReleaseAsync(link, reusable);
 }
 
 /// <summary>

@@ -196,7 +196,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
 
     private void Fill()
     {
-        _pool.DialedIdleCap = _demand.Target(Environment.TickCount64);   // flows return connections up to what we would dial
+        _pool.DialedIdleCap = _demand.ReturnCap(Environment.TickCount64);   // the one place the cap is decided
         var wanted = _demand.DialsToStart(Environment.TickCount64, _pool.DialedIdleCount, _inFlight);
         if (_failures > 0) wanted = Math.Min(wanted, 1 - _inFlight);   // while failing, one dial at a time
         if (_addresses.Count == 0) return;

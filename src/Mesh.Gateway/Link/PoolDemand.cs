@@ -42,6 +42,14 @@ public sealed class PoolDemand(int poolSize)
         return Math.Clamp(_claims.Count - _returns.Count, PoolSize, Math.Max(PoolSize, MaxIdle));
     }
 
+    /// <summary>
+    /// How many idle dialed connections flows may bring back (LinkPool.DialedIdleCap): the target, and at rest
+    /// twice pool_size (a flow that ends while the dialer's replacement for it is already up brings one more
+    /// than the pool holds; closing it would cost the next flow a handshake). The surplus is trimmed after a
+    /// quiet spell.
+    /// </summary>
+    public int ReturnCap(long nowMs) => Math.Max(Target(nowMs), 2 * PoolSize);
+
     /// <summary>How many dials to start, given the idle connections and the dials already in flight.</summary>
     public int DialsToStart(long nowMs, int idle, int inFlight) =>
         Math.Max(0, Math.Min(Target(nowMs) - idle - inFlight, MaxDialsAtOnce - inFlight));

@@ -16,10 +16,10 @@ public sealed class LinkPool(string peer)
     public string Peer { get; } = peer;
 
     /// <summary>
-    /// How many idle connections this side dialed the pool keeps when flows return them: the dialing side's
-    /// current target (it grows with demand, PoolDemand). Returned connections beyond it are closed; a cap
-    /// below the target made the dialer close returned connections and dial new ones, a TLS handshake per
-    /// flow (measured: 1,600 new flows/s fell to 500).
+    /// How many idle connections this side dialed the pool keeps when flows return them, set by the dialing
+    /// side alone (LinkActor, from PoolDemand.ReturnCap: it grows with demand). Returned connections beyond
+    /// it are closed; a cap below the target made the dialer close returned connections and dial new ones, a
+    /// TLS handshake per flow (measured: 1,600 new flows/s fell to 500).
     /// </summary>
     public int DialedIdleCap { get; set; }
 
@@ -76,12 +76,12 @@ public sealed class LinkPool(string peer)
 
     /// <summary>
     /// Takes back a connection whose flow ended cleanly, so the next flow costs no handshake. The dialing
-    /// side keeps at most <paramref name="maxDialedIdle"/> (the pool refills on claims, so returns would
+    /// side keeps at most <see cref="DialedIdleCap"/> (the pool refills on claims, so returns would
     /// otherwise pile up after a burst); false means the caller closes it.
     /// </summary>
-    internal bool Return(LinkConnection link, int maxDialedIdle)
+    internal bool Return(LinkConnection link)
     {
-        if (!link.Pooled || (link.Dialed && DialedIdleCount >= maxDialedIdle) || !link.TryReturnToIdle()) return false;
+        if (!link.Pooled || (link.Dialed && DialedIdleCount >= DialedIdleCap) || !link.TryReturnToIdle()) return false;
         Join(link);
         if (link.Dialed) DialedConnectionReturned?.Invoke(this);
         return true;

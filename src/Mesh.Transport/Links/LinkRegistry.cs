@@ -54,12 +54,11 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
 
     /// <summary>
     /// A flow is done with <paramref name="link"/>: back to its pool if the flow ended cleanly on it
-    /// (<paramref name="reusable"/>) and the pool has room, else closed.
+    /// (<paramref name="reusable"/>) and the pool has room (<see cref="LinkPool.DialedIdleCap"/>), else closed.
     /// </summary>
-    public async Task ReleaseAsync(LinkConnection link, bool reusable, int maxDialedIdle)
+    public async Task ReleaseAsync(LinkConnection link, bool reusable)
     {
-        var pool = Pool(link.Peer);
-        if (reusable && pool.Return(link, Math.Max(maxDialedIdle, pool.DialedIdleCap))) return;
+        if (reusable && Pool(link.Peer).Return(link)) return;
         await link.DisposeAsync();
     }
 
