@@ -53,6 +53,8 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     /// <summary>The table counter of <see cref="_revision"/> (DirectorActor.Versions.cs).</summary>
     private long _pathsEpoch;
     private IReadOnlyList<LinkEdge> _links = [];
+    /// <summary>The tables of the current map and links (shared lists, one path index); dropped with the cached tables.</summary>
+    private RouteTables.Builder? _builder;
 
     public IStash Stash { get; set; } = null!;
 
@@ -161,6 +163,11 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         }
         _reports[report.Gateway] = report;
         ObservedChanged();
+        if (applied is not null && report.SameLinksAs(applied))
+        {   // the routine report every 15 s: nothing paths use changed (at 1,000 gateways recomputing cost ~0.5 s each)
+            Sender.Tell(new LinkReportReceived(report.Sequence, _version));
+            return;
+        }
         var links = WorkingLinks.From(RouteTables.Members(_map), _reports);
         var changes = WorkingLinks.Describe(_links, links);
         if (changes.Length == 0)
@@ -210,7 +217,8 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     {
         if (!_tables.TryGetValue(gateway, out var table))
         {
-            table = RouteTables.For(_map!, _version, gateway, _links) with { DownServices = _down };
+            _builder ??= new RouteTables.Builder(_map!, _links);
+            table = _builder.For(_version, gateway) with { DownServices = _down };
             _tables[gateway] = table;
         }
         return table;

@@ -12,6 +12,12 @@ public sealed class PathsSpec
         from links in Gen.Select(Gen.Int[0, n - 1], Gen.Int[0, n - 1], Gen.Int[1, 50], (a, b, c) => new LinkEdge($"g{a}", $"g{b}", c)).Array[0, 30]
         select (n, links);
 
+    /// <summary>Costs of 1 to 3: many paths tie, so the tie-breaks are what is tested.</summary>
+    private static readonly Gen<(int N, LinkEdge[] Links)> TieGraphs =
+        from n in Gen.Int[2, 12]
+        from links in Gen.Select(Gen.Int[0, n - 1], Gen.Int[0, n - 1], Gen.Int[1, 3], (a, b, c) => new LinkEdge($"g{a}", $"g{b}", c)).Array[0, 30]
+        select (n, links);
+
     private static HashSet<string> Reachable(string from, LinkEdge[] links)
     {
         var seen = new HashSet<string> { from };
@@ -96,4 +102,45 @@ public sealed class PathsSpec
         Assert.Equal(("core1", 10.0), Paths.Costs("lan-1", noShortcut, cores)["lan-2"]);
         Assert.DoesNotContain("lan-2", Paths.Costs("lan-1", [new("lan-1", "site-c"), new("lan-2", "site-c")], cores).Keys);   // an edge is no relay even when it is the only way
     }
+
+    /// <summary>The reference: one Dijkstra from the source over (cost, hops, first hop), expanding only relays and the source.</summary>
+    private static Dictionary<string, (string Via, double Cost)> OneDijkstra(string source, LinkEdge[] links, Func<string, bool> relays)
+    {
+        var best = new Dictionary<string, (double Cost, int Hops, string First)> { [source] = (0, 0, "") };
+        var done = new HashSet<string>();
+        while (best.Where(b => !done.Contains(b.Key)).OrderBy(b => b.Value.Cost).ThenBy(b => b.Value.Hops).ThenBy(b => b.Value.First, StringComparer.Ordinal)
+                   .Select(b => b.Key).FirstOrDefault() is { } at)
+        {
+            done.Add(at);
+            if (at != source && !relays(at)) continue;
+            var here = best[at];
+            foreach (var l in links.Where(l => l.A != l.B && (l.A == at || l.B == at)))
+            {
+                var peer = l.A == at ? l.B : l.A;
+                var via = (here.Cost + l.Cost, here.Hops + 1, at == source ? peer : here.First);
+                if (done.Contains(peer)) continue;
+                if (!best.TryGetValue(peer, out var known) || (via.Item1, via.Item2).CompareTo((known.Cost, known.Hops)) < 0
+                    || ((via.Item1, via.Item2) == (known.Cost, known.Hops) && string.CompareOrdinal(via.Item3, known.First) < 0))
+                    best[peer] = via;
+            }
+        }
+        return best.Where(b => b.Key != source).ToDictionary(b => b.Key, b => (b.Value.First, b.Value.Cost));
+    }
+
+    [Fact]
+    public void Paths_from_many_sources_over_one_index_equal_one_dijkstra_from_each_with_only_cores_relaying() =>
+        TieGraphs.Select(Gen.Int[0, 4095]).Sample((g, coreBits) =>
+        {
+            Func<string, bool> cores = name => (coreBits >> int.Parse(name[1..]) & 1) == 1;
+            var index = new PathIndex(g.Links, cores);   // shared by every source, as the director's is
+            for (var s = 0; s < g.N; s++)
+            {
+                var expected = OneDijkstra($"g{s}", g.Links, cores);
+                var got = index.From($"g{s}");
+                if (expected.Count != got.Count || expected.Any(e => !got.TryGetValue(e.Key, out var v) || v != e.Value)) return false;
+                var some = expected.Keys.Where((_, i) => i % 2 == 0).ToArray();   // asking for a few destinations gives the same for those
+                if (!index.From($"g{s}", some).OrderBy(h => h.Key).SequenceEqual(some.Order().Select(d => new KeyValuePair<string, (string, double)>(d, expected[d])))) return false;
+            }
+            return true;
+        });
 }

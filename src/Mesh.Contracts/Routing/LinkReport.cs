@@ -19,7 +19,24 @@ public sealed record LinkStatus(string Peer, bool Up, double? RttMs)
 /// (a report about a dying link often travels over it).
 /// </summary>
 /// <param name="Version">the Mesh version the gateway runs (shown by the API and `mesh gateways`)</param>
-public sealed record LinkReport(string Gateway, long Sequence, IReadOnlyList<LinkStatus> Links, string? Version = null) : IRoutingMessage;
+public sealed record LinkReport(string Gateway, long Sequence, IReadOnlyList<LinkStatus> Links, string? Version = null) : IRoutingMessage
+{
+    /// <summary>
+    /// The same links, each as up or down with the same cost (and timed or not) as in <paramref name="other"/>:
+    /// what paths use did not change, whatever the exact round trips.
+    /// </summary>
+    public bool SameLinksAs(LinkReport other) =>
+        Links.Count == other.Links.Count
+        && Links.OrderBy(l => l.Peer, StringComparer.Ordinal).SequenceEqual(other.Links.OrderBy(l => l.Peer, StringComparer.Ordinal), PathsSee.Instance);
+
+    private sealed class PathsSee : IEqualityComparer<LinkStatus>
+    {
+        public static readonly PathsSee Instance = new();
+        public bool Equals(LinkStatus? x, LinkStatus? y) =>
+            x is not null && y is not null && x.Peer == y.Peer && x.Up == y.Up && x.Cost == y.Cost && (x.RttMs is null) == (y.RttMs is null);
+        public int GetHashCode(LinkStatus s) => HashCode.Combine(s.Peer, s.Up, s.Cost);
+    }
+}
 
 /// <summary>
 /// The director's acknowledgement, with its current table version: a gateway whose long poll was lost

@@ -30,56 +30,28 @@ public static class Paths
         Costs(source, links, mayRelay).ToImmutableSortedDictionary(c => c.Key, c => c.Value.Via, StringComparer.Ordinal);
 
     /// <summary>Destination -> next hop from <paramref name="source"/> and the path's cost, for every gateway it can reach.</summary>
-    public static IReadOnlyDictionary<string, (string Via, double Cost)> Costs(string source, IEnumerable<LinkEdge> links, Func<string, bool>? mayRelay = null)
-    {
-        var neighbours = new Dictionary<string, List<(string Peer, double Cost)>>();
-        foreach (var l in links.Where(l => l.A != l.B))
-        {
-            Add(l.A, l.B, l.Cost);
-            Add(l.B, l.A, l.Cost);
-        }
-
-        var best = new Dictionary<string, (double Cost, int Hops, string FirstHop)> { [source] = (0, 0, "") };
-        var queue = new PriorityQueue<string, (double Cost, int Hops, string FirstHop)>(Comparer<(double Cost, int Hops, string FirstHop)>.Create(Compare));
-        queue.Enqueue(source, best[source]);
-        var done = new HashSet<string>();
-        while (queue.TryDequeue(out var at, out var here))
-        {
-            if (!done.Add(at)) continue;
-            if (at != source && mayRelay is not null && !mayRelay(at)) continue;   // reached, but flows do not pass through it
-            foreach (var (peer, cost) in neighbours.GetValueOrDefault(at) ?? [])
-            {
-                var via = (here.Cost + cost, here.Hops + 1, at == source ? peer : here.FirstHop);
-                if (done.Contains(peer) || (best.TryGetValue(peer, out var known) && Compare(known, via) <= 0)) continue;
-                best[peer] = via;
-                queue.Enqueue(peer, via);
-            }
-        }
-        return best.Where(b => b.Key != source).ToDictionary(b => b.Key, b => (b.Value.FirstHop, b.Value.Cost), StringComparer.Ordinal);
-
-        void Add(string from, string to, double cost)
-        {
-            if (!neighbours.TryGetValue(from, out var list)) neighbours[from] = list = [];
-            list.Add((to, cost));
-        }
-    }
-
-    private static int Compare((double Cost, int Hops, string FirstHop) x, (double Cost, int Hops, string FirstHop) y) =>
-        x.Cost != y.Cost ? x.Cost.CompareTo(y.Cost)
-        : x.Hops != y.Hops ? x.Hops.CompareTo(y.Hops)
-        : string.CompareOrdinal(x.FirstHop, y.FirstHop);
+    public static IReadOnlyDictionary<string, (string Via, double Cost)> Costs(string source, IEnumerable<LinkEdge> links, Func<string, bool>? mayRelay = null) =>
+        new PathIndex(links, mayRelay).From(source);
 
     /// <summary>
     /// The links a mesh config promises before any test: every gateway dials every gateway that declares
     /// link addresses (an edge without any only dials out), so each pair where one side accepts links is a
     /// link. One between two edges is a <see cref="LinkEdge.Shortcut"/>.
     /// </summary>
+    /// <remarks>Each gateway that accepts links (a few) is paired with every other: not every pair of gateways is looked at.</remarks>
     public static IEnumerable<LinkEdge> Declared(IEnumerable<Member> gateways)
     {
-        var all = gateways.OrderBy(g => g.Name, StringComparer.Ordinal).ToList();
-        for (var i = 0; i < all.Count; i++)
-            for (var j = i + 1; j < all.Count; j++)
-                if (all[i].AcceptsLinks || all[j].AcceptsLinks || all[i].IsCore || all[j].IsCore)
-                    yield return new LinkEdge(all[i].Name, all[j].Name) { Shortcut = !all[i].IsCore && !all[j].IsCore };
+        var all = gateways.ToList();
+        var links = new List<LinkEdge>();
+        foreach (var a in all.Where(g => g.AcceptsLinks || g.IsCore))
+            foreach (var b in all)
+            {
+                var bAccepts = b.AcceptsLinks || b.IsCore;
+                if (a.Name == b.Name || (bAccepts && string.CompareOrdinal(b.Name, a.Name) < 0)) continue;   // a pair of two accepting ones once
+                var (x, y) = string.CompareOrdinal(a.Name, b.Name) < 0 ? (a.Name, b.Name) : (b.Name, a.Name);
+                links.Add(new LinkEdge(x, y) { Shortcut = !a.IsCore && !b.IsCore });
+            }
+        links.Sort((p, q) => string.CompareOrdinal(p.A, q.A) is var c and not 0 ? c : string.CompareOrdinal(p.B, q.B));
+        return links;
     }
 }

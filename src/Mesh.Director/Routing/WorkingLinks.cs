@@ -14,22 +14,30 @@ public static class WorkingLinks
 {
     public static IReadOnlyList<LinkEdge> From(IEnumerable<Member> gateways, IReadOnlyDictionary<string, LinkReport> reports)
     {
+        // each report's links, by the pair of gateways: one pass over the reports, then one look per declared link
+        var witnessed = new Dictionary<(string, string), List<LinkStatus>>();
+        foreach (var (from, report) in reports)
+            foreach (var status in report.Links)
+            {
+                var pair = Pair(from, status.Peer);
+                if (!witnessed.TryGetValue(pair, out var list)) witnessed[pair] = list = [];
+                list.Add(status);
+            }
         var working = new List<LinkEdge>();
         foreach (var declared in Paths.Declared(gateways))
         {
-            var witnesses = Witness(reports, declared.A, declared.B).Concat(Witness(reports, declared.B, declared.A)).ToList();
-            if (witnesses.Count == 0) { if (!declared.Shortcut) working.Add(declared); }
+            var witnesses = witnessed.GetValueOrDefault(Pair(declared.A, declared.B));
+            if (witnesses is null) { if (!declared.Shortcut) working.Add(declared); }
             else if (witnesses.Where(w => w.Up).ToList() is { Count: > 0 } up)
                 working.Add(declared with { Cost = up.Any(w => w.RttMs is not null) ? up.Where(w => w.RttMs is not null).Min(w => w.Cost) : 1 });
         }
         return working;
     }
 
+    private static (string, string) Pair(string a, string b) => string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
+
     /// <summary>The links paths use before any gateway has reported: every declared link but the shortcuts.</summary>
     public static IReadOnlyList<LinkEdge> Assumed(IEnumerable<Member> gateways) => From(gateways, new Dictionary<string, LinkReport>());
-
-    private static IEnumerable<LinkStatus> Witness(IReadOnlyDictionary<string, LinkReport> reports, string from, string to) =>
-        reports.TryGetValue(from, out var report) ? report.Links.Where(l => l.Peer == to) : [];
 
     /// <summary>What changed between two sets of working links, for the director's log: "core1-site-a down, core1-core2 cost 4".</summary>
     public static string Describe(IReadOnlyList<LinkEdge> before, IReadOnlyList<LinkEdge> after)
