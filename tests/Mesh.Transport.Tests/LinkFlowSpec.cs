@@ -6,6 +6,7 @@ using Mesh.Transport.Flows;
 using Mesh.Transport.Links;
 using Mesh.Transport.Protocol;
 using Mesh.Transport.Security;
+using static Mesh.Transport.Tests.TestSockets;
 
 namespace Mesh.Transport.Tests;
 
@@ -56,17 +57,6 @@ public sealed class LinkFlowSpec : IAsyncLifetime
         var owner = LinkPump.RunAsync(new NetworkStream(ownerPlain, ownsSocket: true), atB.Stream, atEntry: false, TimeSpan.Zero, default,
             "the service", "the link from site-a");
         return new Flow(atA, atB, client, service, entry, owner);
-    }
-
-    private static async Task<(Socket, Socket)> SocketPair()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var connecting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accepted = listener.AcceptAsync();
-        await connecting.ConnectAsync(listener.LocalEndPoint!);
-        return (connecting, await accepted);
     }
 
     /// <summary>The service echoes everything and closes after the client's FIN; returns the client's received bytes.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Mesh.Transport.Protocol;
 using static Mesh.Transport.Protocol.FrameCodec;
 
@@ -42,6 +41,7 @@ public static class LinkPump
         private readonly CancellationTokenSource _linkDead = CancellationTokenSource.CreateLinkedTokenSource(ct);
         private string? _giveUpReason, _plainError, _linkError, _peerAbort;
         private volatile bool _sentLast, _receivedLast;
+        private bool _plainWritable = true;   // only ReceiveAsync writes to the plain side
 
         public FlowActivity Activity { get; } = new();
 
@@ -64,111 +64,61 @@ public static class LinkPump
         /// <summary>Plain side -> link: Data frames, then End (FIN) or Abort (we gave up).</summary>
         public async Task SendAsync()
         {
-            byte[]? buffer = null;
+            var copied = await StreamCopy.RunAsync(plain, CopySource.PlainIntoFrames, chunk =>
+            {
+                EncodeDataHeader(chunk.Buffer, chunk.Count);
+                return link.WriteAsync(chunk.Frame, _linkDead.Token);
+            }, Activity, up: atEntry, _stopReadingPlain.Token);
+            switch (copied)
+            {
+                case { End: CopyEnd.WriteFailed, Error: { } e }:
+                    LinkFailed($"writing to {linkSide}: {e.GetBaseException().Message}");
+                    return;
+                case { End: CopyEnd.ReadFailed, Error: not OperationCanceledException and { } e }:   // canceled: the flow is ending
+                    Interlocked.CompareExchange(ref _plainError, $"reading from {plainSide}: {e.GetBaseException().Message}", null);
+                    GiveUp($"{plainSide} broke off: {e.GetBaseException().Message}");
+                    break;
+            }
             try
             {
-                while (true)
-                {
-                    int n;
-                    try
-                    {
-#pragma warning disable CA2022   // a zero-byte read only waits until data is there, holding no buffer
-                        await plain.ReadAsync(Memory<byte>.Empty, _stopReadingPlain.Token);
-#pragma warning restore CA2022
-                        buffer ??= ArrayPool<byte>.Shared.Rent(BytePump.BufferSize);
-                        n = await plain.ReadAsync(buffer.AsMemory(HeaderSize, MaxData), _stopReadingPlain.Token);
-                    }
-                    catch (OperationCanceledException) { break; }   // the flow is ending
-                    catch (Exception e)
-                    {
-                        Interlocked.CompareExchange(ref _plainError, $"reading from {plainSide}: {e.GetBaseException().Message}", null);
-                        GiveUp($"{plainSide} broke off: {e.GetBaseException().Message}");
-                        break;
-                    }
-                    if (n == 0) break;
-                    EncodeDataHeader(buffer, n);
-                    await link.WriteAsync(buffer.AsMemory(0, HeaderSize + n), _linkDead.Token);
-                    Activity.Moved(n, up: atEntry);
-                    if (n < MaxData)
-                    {   // the burst is over: give the buffer back while we wait
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = null;
-                    }
-                }
                 Frame last = _giveUpReason is { } why ? new Abort(why) : End.Instance;
                 await FrameIO.WriteAsync(link, last, _linkDead.Token);
                 _sentLast = true;
             }
             catch (Exception e) { LinkFailed($"writing to {linkSide}: {e.GetBaseException().Message}"); }
-            finally { if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer); }
         }
 
         /// <summary>Link -> plain side, until the peer's End (half-close ours) or Abort (reset ours).</summary>
         public async Task ReceiveAsync()
         {
-            var header = new byte[HeaderSize];
-            byte[]? buffer = null;
-            var plainWritable = true;
-            try
+            var copied = await StreamCopy.RunAsync(link, CopySource.Frames, chunk =>
             {
-                while (true)
-                {
-#pragma warning disable CA2022
-                    await link.ReadAsync(Memory<byte>.Empty, _linkDead.Token);
-#pragma warning restore CA2022
-                    var got = await link.ReadAtLeastAsync(header, HeaderSize, throwOnEndOfStream: false, _linkDead.Token);
-                    if (got < HeaderSize)
-                    {
-                        LinkFailed($"{linkSide} closed in the middle of the flow");
-                        return;
-                    }
-                    var (type, length) = DecodeHeader(header);
-                    if (type != FrameType.Data)
-                    {
-                        OnLastFrame(await ReadControlAsync(type, length));
-                        return;
-                    }
-                    buffer ??= ArrayPool<byte>.Shared.Rent(BytePump.BufferSize);
-                    await link.ReadExactlyAsync(buffer.AsMemory(0, length), _linkDead.Token);
-                    Activity.Moved(length, up: !atEntry);
-                    if (plainWritable) plainWritable = await WritePlainAsync(buffer.AsMemory(0, length));
-                    if (length < MaxData)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = null;
-                    }
-                }
-            }
-            catch (ProtocolException e) { LinkFailed($"{linkSide}: {e.Message}"); }
-            catch (Exception e) { LinkFailed($"reading from {linkSide}: {e.GetBaseException().Message}"); }
-            finally { if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer); }
+                if (!chunk.Last) return WritePlainAsync(chunk.Bytes);
+                OnLastFrame(Decode(chunk.Type, chunk.Bytes.Span));
+                return ValueTask.CompletedTask;
+            }, Activity, up: !atEntry, _linkDead.Token);
+            if (copied.End != CopyEnd.LastFrame) LinkFailed(copied.Error switch
+            {
+                null => $"{linkSide} closed in the middle of the flow",
+                ProtocolException e => $"{linkSide}: {e.Message}",
+                var e => $"reading from {linkSide}: {e.GetBaseException().Message}",
+            });
         }
 
-        /// <summary>Writes to the plain side; false once it cannot take more (the rest of the flow is drained).</summary>
-        private async Task<bool> WritePlainAsync(ReadOnlyMemory<byte> bytes)
+        /// <summary>Writes to the plain side until it cannot take more; the rest of the flow is then drained.</summary>
+        private async ValueTask WritePlainAsync(ReadOnlyMemory<byte> bytes)
         {
-            try
-            {
-                await plain.WriteAsync(bytes, _stopWritingPlain.Token);
-                return true;
-            }
-            catch (OperationCanceledException) { return false; }   // we gave up: drain until the peer's last frame
+            if (!_plainWritable) return;
+            try { await plain.WriteAsync(bytes, _stopWritingPlain.Token); }
+            catch (OperationCanceledException) { _plainWritable = false; }   // we gave up: drain until the peer's last frame
             catch (Exception e)
             {
+                _plainWritable = false;
                 // Our side already ended its sending (e.g. a service that answered and closed): not a failure.
-                if (_sentLast) return false;
+                if (_sentLast) return;
                 Interlocked.CompareExchange(ref _plainError, $"writing to {plainSide}: {e.GetBaseException().Message}", null);
                 GiveUp($"{plainSide} broke off: {e.GetBaseException().Message}");
-                return false;
             }
-        }
-
-        private async Task<Frame> ReadControlAsync(FrameType type, int length)
-        {
-            if (type is not (FrameType.End or FrameType.Abort)) throw new ProtocolException($"unexpected {type} frame in a flow");
-            var payload = new byte[length];
-            await link.ReadExactlyAsync(payload, _linkDead.Token);
-            return Decode(type, payload);
         }
 
         private void OnLastFrame(Frame last)
@@ -180,7 +130,7 @@ public static class LinkPump
                 Cancel(_stopReadingPlain);   // our side is reset once the pump returns
                 return;
             }
-            BytePump.HalfClose(plain);
+            StreamCopy.HalfClose(plain);
             if (atEntry) Cancel(_stopReadingPlain);   // the service is done: so is the flow
         }
 

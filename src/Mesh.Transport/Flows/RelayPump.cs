@@ -1,4 +1,3 @@
-using System.Buffers;
 using Mesh.Transport.Protocol;
 using static Mesh.Transport.Protocol.FrameCodec;
 
@@ -18,12 +17,11 @@ public static class RelayPump
     {
         using var entry = new Side(entrySide, entryName, ct);
         using var owner = new Side(ownerSide, ownerName, ct);
-        var up = ForwardAsync(entry, owner);
-        var down = ForwardAsync(owner, entry);
-        var (bytesUp, bytesDown) = (await up, await down);
+        var activity = new FlowActivity();   // counts the bytes; the endpoints time an idle flow out
+        await Task.WhenAll(ForwardAsync(entry, owner, activity, up: true), ForwardAsync(owner, entry, activity, up: false));
         var error = entry.Error ?? owner.Error;
         var result = ct.IsCancellationRequested ? PumpResult.Canceled : error is null ? PumpResult.Completed : PumpResult.Failed;
-        return new RelayOutcome(new PumpOutcome(result, bytesUp, bytesDown, error), entry.Reusable, owner.Reusable);
+        return new RelayOutcome(new PumpOutcome(result, activity.Up, activity.Down, error), entry.Reusable, owner.Reusable);
     }
 
     private sealed class Side(Stream stream, string name, CancellationToken ct) : IDisposable
@@ -45,78 +43,41 @@ public static class RelayPump
         public void Dispose() => _dead.Dispose();
     }
 
-    /// <summary>Copies frames from one side to the other until the last one; returns the Data bytes moved.</summary>
-    private static async Task<long> ForwardAsync(Side from, Side to)
+    /// <summary>Copies frames from one side to the other until the last one, counting the Data bytes.</summary>
+    private static async Task ForwardAsync(Side from, Side to, FlowActivity activity, bool up)
     {
-        var header = new byte[HeaderSize];
-        byte[]? buffer = null;
-        long moved = 0;
-        try
+        var copied = await StreamCopy.RunAsync(from.Stream, CopySource.Frames, chunk =>
         {
-            while (true)
-            {
-                if (!await ReadFrameHeaderAsync(from, header)) break;   // broke or closed between frames: the other side is told below
-                var (type, length) = DecodeHeader(header);
-                buffer ??= ArrayPool<byte>.Shared.Rent(BytePump.BufferSize);
-                header.CopyTo(buffer, 0);
-                try { await from.Stream.ReadExactlyAsync(buffer.AsMemory(HeaderSize, length), from.Alive); }
-                catch (Exception e) { from.Failed($"reading from {from.Name}: {e.GetBaseException().Message}"); break; }
-                var last = type is FrameType.End or FrameType.Abort;
-                if (type != FrameType.Data && !last) { from.Failed($"{from.Name}: unexpected {type} frame in a flow"); break; }
-                if (last) from.ReceivedLast = true;
-                if (!to.SentLast && to.Error is null)
-                {
-                    try
-                    {
-                        await to.Stream.WriteAsync(buffer.AsMemory(0, HeaderSize + length), to.Alive);
-                        if (last) to.SentLast = true;
-                    }
-                    catch (Exception e) { to.Failed($"writing to {to.Name}: {e.GetBaseException().Message}"); }
-                }
-                if (type == FrameType.Data) moved += length;
-                if (last) return moved;
-                if (length < MaxData)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
-                }
-            }
-            // `from` broke: the flow cannot go on; tell the other endpoint so that it resets its side.
-            await SendAbortAsync(to, $"{from.Name} broke off at the relay");
-            return moved;
-        }
-        catch (ProtocolException e)
+            if (chunk.Last) from.ReceivedLast = true;
+            return SendAsync(to, chunk.Frame, chunk.Last);
+        }, activity, up, from.Alive);
+        if (copied.End == CopyEnd.LastFrame) return;
+        from.Failed(copied.Error switch
         {
-            from.Failed($"{from.Name}: {e.Message}");
-            await SendAbortAsync(to, $"{from.Name} broke off at the relay");
-            return moved;
-        }
-        finally { if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer); }
+            null => $"{from.Name} closed in the middle of the flow",
+            OperationCanceledException => $"{from.Name} was given up",
+            ProtocolException e => $"{from.Name}: {e.Message}",
+            var e => $"reading from {from.Name}: {e.GetBaseException().Message}",
+        });
+        // `from` broke: the flow cannot go on; tell the other endpoint so that it resets its side.
+        await SendAbortAsync(to, $"{from.Name} broke off at the relay");
     }
 
-    /// <summary>False at the end of `from`'s stream or when it broke (then it is marked failed).</summary>
-    private static async Task<bool> ReadFrameHeaderAsync(Side from, byte[] header)
-    {
-        try
-        {
-#pragma warning disable CA2022   // a zero-byte read only waits until data is there, holding no buffer
-            await from.Stream.ReadAsync(Memory<byte>.Empty, from.Alive);
-#pragma warning restore CA2022
-            if (await from.Stream.ReadAtLeastAsync(header, HeaderSize, throwOnEndOfStream: false, from.Alive) == HeaderSize) return true;
-            from.Failed($"{from.Name} closed in the middle of the flow");
-        }
-        catch (Exception e) { from.Failed(e is OperationCanceledException ? $"{from.Name} was given up" : $"reading from {from.Name}: {e.GetBaseException().Message}"); }
-        return false;
-    }
-
-    private static async Task SendAbortAsync(Side to, string reason)
+    /// <summary>Passes a frame on, unless `to` has had its last frame or broke: then the rest is drained.</summary>
+    private static async ValueTask SendAsync(Side to, ReadOnlyMemory<byte> frame, bool last)
     {
         if (to.SentLast || to.Error is not null) return;
         try
         {
-            await FrameIO.WriteAsync(to.Stream, new Abort(reason), to.Alive);
-            to.SentLast = true;
+            await to.Stream.WriteAsync(frame, to.Alive);
+            if (last) to.SentLast = true;
         }
         catch (Exception e) { to.Failed($"writing to {to.Name}: {e.GetBaseException().Message}"); }
+    }
+
+    private static ValueTask SendAbortAsync(Side to, string reason)
+    {
+        var frame = new byte[MaxFrame];   // only when a link broke
+        return SendAsync(to, frame.AsMemory(0, Encode(new Abort(reason), frame)), last: true);
     }
 }
