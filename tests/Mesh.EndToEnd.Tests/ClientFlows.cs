@@ -59,4 +59,20 @@ public static class ClientFlows
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or TimeoutException) { return false; }
     }
+
+    /// <summary>
+    /// Tries a small flow (<see cref="EchoesAsync"/>) every quarter second until one comes back whole, and returns
+    /// how long that took; null if none did within <paramref name="limit"/>.
+    /// </summary>
+    public static async Task<TimeSpan?> FirstEchoAsync(Func<Task<Socket>> connect, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        while (clock.Elapsed < limit)
+        {
+            if (await EchoesAsync(connect, TimeSpan.FromSeconds(2))) return clock.Elapsed;
+            await retry.WaitForNextTickAsync();
+        }
+        return null;
+    }
 }

@@ -8,11 +8,12 @@ public static class MeshCli
     public sealed record Run(int ExitCode, string Out, string Err);
 
     /// <summary>Starts it (with the read token, and neither the machine's CLI config nor MESH_API); the caller reads and stops it.</summary>
-    public static Process Start(string[] args, IDictionary<string, string>? env = null)
+    /// <param name="netns">run it inside this network namespace, as an operator on that host would (ip netns exec)</param>
+    public static Process Start(string[] args, IDictionary<string, string>? env = null, string? netns = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(NodeProcess.CliDll);
-        foreach (var a in args) start.ArgumentList.Add(a);
+        string[] command = [.. netns is null ? [] : new[] { "ip", "netns", "exec", netns }, "dotnet", NodeProcess.CliDll, .. args];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in command.Skip(1)) start.ArgumentList.Add(a);
         start.Environment["MESH_CLI_CONFIG"] = "/nonexistent/cli.toml";   // the machine's own CLI config must not change the test
         start.Environment.Remove("MESH_API");
         start.Environment["MESH_API_TOKEN"] = TestMesh.ApiReadToken;   // reads need a token; a test that writes gives the admin one
@@ -20,9 +21,9 @@ public static class MeshCli
         return Process.Start(start)!;
     }
 
-    public static async Task<Run> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
+    public static async Task<Run> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null, string? netns = null)
     {
-        using var p = Start(args, env);
+        using var p = Start(args, env, netns);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (stdin is not null) await p.StandardInput.WriteAsync(stdin);

@@ -31,40 +31,28 @@ public sealed class SeedMesh : IAsyncDisposable
     private readonly Dictionary<string, NodeProcess> _gateways = [];
     private readonly List<NodeProcess> _all = [];
     private readonly List<NsProcess> _programs = [];
-    private bool _up;
+    /// <summary>seed.sh for this run; its prefix is apart from the sites suite's "m…".</summary>
+    private readonly Topology _net = new(Path.Combine(AppContext.BaseDirectory, "Seed", "seed.sh"), "sd");
 
     public SeedMesh() => Certificates = new TestCertificates(Path.Combine(_dir, "pki"));
 
-    /// <summary>A prefix unique to this run (and apart from the sites suite's "m…"), so that runs on one machine do not collide.</summary>
-    public string Prefix { get; } = $"sd{Environment.ProcessId}";
+    /// <summary>A prefix unique to this run, so that runs on one machine do not collide.</summary>
+    public string Prefix => _net.Prefix;
     public TestCertificates Certificates { get; }
     public string ConfigPath => Path.Combine(_dir, "mesh.toml");
     public SeedApp App { get; private set; } = null!;
     /// <summary>How long the mesh took from the first gateway's start until every entry carried a flow.</summary>
     public TimeSpan StartedIn { get; private set; }
 
-    public string Ns(string host) => $"{Prefix}-{host}";
+    public string Ns(string host) => _net.Ns(host);
     public NodeProcess this[string gateway] => _gateways[gateway];
 
-    public static string Script => Path.Combine(AppContext.BaseDirectory, "Seed", "seed.sh");
-
-    public static string SeedNet(params string[] args)
-    {
-        var (code, output) = NetNs.Run("bash", [Script, .. args]);
-        if (code != 0) throw new InvalidOperationException($"seed.sh {string.Join(' ', args)} failed ({code}): {output}");
-        return output;
-    }
-
     /// <summary>Bytes received and sent so far on <paramref name="host"/>'s uplink (a router's wan).</summary>
-    public (long Rx, long Tx) Bytes(string host)
-    {
-        var parts = SeedNet("bytes", Prefix, host).Trim().Split(' ');
-        return (long.Parse(parts[0]), long.Parse(parts[1]));
-    }
+    public (long Rx, long Tx) Bytes(string host) => _net.Bytes(host);
 
     /// <summary>The site behind <paramref name="router"/> can no longer reach <paramref name="address"/> (a firewall upstream drops it all).</summary>
-    public void Block(string router, string address) => SeedNet("block", Prefix, router, address);
-    public void Unblock(string router, string address) => SeedNet("unblock", Prefix, router, address);
+    public void Block(string router, string address) => _net.Run("block", router, address);
+    public void Unblock(string router, string address) => _net.Run("unblock", router, address);
 
     // The entries, by the namespace whose apps use them.
     public static readonly IPEndPoint SiteCRedis1 = new(IPAddress.Parse(SiteCLan), 9000), SiteCApp = new(IPAddress.Parse(SiteCLan), 80);
@@ -121,25 +109,9 @@ public sealed class SeedMesh : IAsyncDisposable
             """;
     }
 
-    /// <summary>
-    /// Removes the namespaces of seed runs that were killed: this run's prefix, and every "sdPID-…" whose test
-    /// process is gone (a run that is still going keeps its own).
-    /// </summary>
-    private void DownLeftovers()
-    {
-        var (_, list) = NetNs.Run("ip", "netns", "list");
-        var prefixes = list.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^(sd(\d+))-[a-z0-9-]+"))
-            .Where(m => m.Success && (m.Groups[1].Value == Prefix || !Directory.Exists($"/proc/{m.Groups[2].Value}")))
-            .Select(m => m.Groups[1].Value).Append(Prefix).Distinct();
-        foreach (var prefix in prefixes) SeedNet("down", prefix);
-    }
-
     public async Task StartAsync()
     {
-        DownLeftovers();
-        SeedNet("up", Prefix);
-        _up = true;
+        _net.Up();   // after removing what killed seed runs left
         var seed = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "samples", "seed", "mesh.toml"));
         await File.WriteAllTextAsync(ConfigPath, ConfigFromSeed(seed));
         var (checkCode, checkOutput) = await NodeProcess.RunAsync("--config", ConfigPath, "--check");
@@ -228,33 +200,15 @@ public sealed class SeedMesh : IAsyncDisposable
     /// site-a's REST API (127.0.0.1:8080 in site-a's namespace), as a script at site-a would call it: every
     /// connection is opened inside that namespace.
     /// </summary>
-    public HttpClient Api()
-    {
-        var ns = Ns("site-a");
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) => new NetworkStream(await NetNs.ConnectAsync(ns, new IPEndPoint(IPAddress.Loopback, ApiPort), ct), ownsSocket: true),
-        };
-        var http = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{ApiPort}"), Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiReadToken);
-        return http;
-    }
+    public HttpClient Api() => NetNs.Http(Ns("site-a"), ApiPort, ApiReadToken);
 
     /// <summary>
     /// Tries a small echo flow through <paramref name="entry"/> every quarter second until one comes back whole,
     /// and returns how long that took; fails with the gateways' warnings after <paramref name="limit"/>.
     /// </summary>
-    public async Task<TimeSpan> FirstWorkingFlowAsync(string host, IPEndPoint entry, TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
-        while (clock.Elapsed < limit)
-        {
-            if (await ClientFlows.EchoesAsync(() => ConnectAsync(host, entry), TimeSpan.FromSeconds(2))) return clock.Elapsed;
-            await retry.WaitForNextTickAsync();
-        }
-        throw new TimeoutException($"no flow through {entry} at {host} came back within {limit.TotalSeconds:0}s; warnings:\n{Warnings()}");
-    }
+    public async Task<TimeSpan> FirstWorkingFlowAsync(string host, IPEndPoint entry, TimeSpan limit) =>
+        await ClientFlows.FirstEchoAsync(() => ConnectAsync(host, entry), limit)
+        ?? throw new TimeoutException($"no flow through {entry} at {host} came back within {limit.TotalSeconds:0}s; warnings:\n{Warnings()}");
 
     public string Warnings() => string.Join("\n", _all.SelectMany(n => n.Output.Split('\n')
         .Where(l => l.Contains("WARNING") || l.Contains("ERROR")).TakeLast(40).Select(l => $"{n.Name}: {l}")));
@@ -264,7 +218,7 @@ public sealed class SeedMesh : IAsyncDisposable
         foreach (var n in _all) await n.DisposeAsync();
         foreach (var p in _programs) await p.DisposeAsync();
         if (App is not null) await App.DisposeAsync();
-        if (_up) SeedNet("down", Prefix);
+        _net.Down();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }

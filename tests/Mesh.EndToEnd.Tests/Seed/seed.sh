@@ -23,61 +23,12 @@
 set -euo pipefail
 cmd=$1 p=$2
 
-ns() { ip netns exec "$p-$1" "${@:2}"; }
-
-# on_bridge NAME ADDR: a namespace with one interface eth0 on the bridge
-on_bridge() {
-  local name=$1 addr=$2
-  ip netns add "$p-$name"
-  ns "$name" ip link set lo up
-  ip link add eth0 netns "$p-$name" type veth peer name "$name" netns "$p-pub"
-  ns "$name" ip addr add "$addr/24" dev eth0
-  ns "$name" ip link set eth0 up
-  ns pub ip link set "$name" master br0 up
-}
-
-# router NAME WAN_ADDR LAN_NET: a router namespace with its wan on the bridge and a lan bridge (lan) at LAN_NET.1
-router() {
-  local name=$1 wan=$2 net=$3
-  on_bridge "$name" "$wan"
-  ns "$name" ip link set eth0 name wan
-  ns "$name" ip link set wan up
-  ns "$name" ip link add lan type bridge
-  ns "$name" ip addr add "$net.1/24" dev lan
-  ns "$name" ip link set lan up
-  ns "$name" sysctl -qw net.ipv4.ip_forward=1
-  # a mid-connection packet the router has no state for is invalid, not a new connection
-  ns "$name" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
-  ns "$name" iptables -P FORWARD DROP
-  # hosts of one LAN talk through the lan bridge, whose frames pass FORWARD too where br_netfilter is loaded
-  ns "$name" iptables -A FORWARD -i lan -o lan -j ACCEPT
-  ns "$name" iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
-  ns "$name" iptables -A FORWARD -i lan -o wan -j ACCEPT
-  ns "$name" iptables -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-  ns "$name" iptables -P INPUT DROP
-  ns "$name" iptables -A INPUT -i lan -j ACCEPT
-  ns "$name" iptables -A INPUT -i lo -j ACCEPT
-}
-
-# on_lan ROUTER NAME ADDR...: a host on ROUTER's lan (eth0), its default route through the router
-on_lan() {
-  local router=$1 name=$2 gw
-  gw=$(ns "$router" ip -4 -o addr show dev lan | awk '{print $4}' | cut -d/ -f1)
-  ip netns add "$p-$name"
-  ns "$name" ip link set lo up
-  ip link add eth0 netns "$p-$name" type veth peer name "$name" netns "$p-$router"
-  for a in "${@:3}"; do ns "$name" ip addr add "$a/24" dev eth0; done
-  ns "$name" ip link set eth0 up
-  ns "$name" ip route add default via "$gw"
-  ns "$router" ip link set "$name" master lan up
-}
+# ns, public_bridge, on_bridge, router, on_lan, uplink_bytes
+source "$(dirname "${BASH_SOURCE[0]}")/../netns-hosts.sh"
 
 case $cmd in
   up)
-    ip netns add "$p-pub"
-    ns pub ip link set lo up
-    ns pub ip link add br0 type bridge
-    ns pub ip link set br0 up
+    public_bridge
     on_bridge core2 10.98.0.12
     on_bridge user 10.98.0.50
 
@@ -109,7 +60,7 @@ case $cmd in
     ;;
   bytes)
     dev=eth0; case $3 in nat-*) dev=wan ;; esac
-    echo "$(ns "$3" cat "/sys/class/net/$dev/statistics/rx_bytes") $(ns "$3" cat "/sys/class/net/$dev/statistics/tx_bytes")"
+    uplink_bytes "$3" "$dev"
     ;;
   block)   ns "$3" iptables -I FORWARD -i lan -d "$4" -j DROP ;;
   unblock) ns "$3" iptables -D FORWARD -i lan -d "$4" -j DROP ;;

@@ -66,6 +66,21 @@ public static partial class NetNs
         }
     }
 
+    /// <summary>
+    /// An HTTP client for a REST API on <paramref name="port"/> of namespace <paramref name="ns"/>'s loopback, as a
+    /// script on that host would call it: every connection is opened inside that namespace.
+    /// </summary>
+    public static HttpClient Http(string ns, int port, string token)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) => new NetworkStream(await ConnectAsync(ns, new IPEndPoint(IPAddress.Loopback, port), ct), ownsSocket: true),
+        };
+        var http = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
     /// <summary>A listening socket inside namespace <paramref name="ns"/>: a service at that site that the test itself runs.</summary>
     public static Socket Listen(string ns, IPEndPoint at, int backlog = 128)
     {

@@ -146,17 +146,9 @@ public sealed class SitesMesh : IAsyncDisposable
     /// Tries a small flow through <paramref name="entry"/> every quarter second until one comes back whole,
     /// and returns how long that took; fails with the gateways' warnings after <paramref name="limit"/>.
     /// </summary>
-    public async Task<TimeSpan> FirstWorkingFlowAsync(string gateway, IPEndPoint entry, TimeSpan limit)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var retry = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
-        while (clock.Elapsed < limit)
-        {
-            if (await ClientFlows.EchoesAsync(() => ConnectAsync(gateway, entry), TimeSpan.FromSeconds(2))) return clock.Elapsed;
-            await retry.WaitForNextTickAsync();
-        }
-        throw new TimeoutException($"no flow through {entry} at {gateway}'s site came back within {limit.TotalSeconds:0}s; warnings:\n{Warnings()}");
-    }
+    public async Task<TimeSpan> FirstWorkingFlowAsync(string gateway, IPEndPoint entry, TimeSpan limit) =>
+        await ClientFlows.FirstEchoAsync(() => ConnectAsync(gateway, entry), limit)
+        ?? throw new TimeoutException($"no flow through {entry} at {gateway}'s site came back within {limit.TotalSeconds:0}s; warnings:\n{Warnings()}");
 
     public string Warnings() => string.Join("\n", _all.SelectMany(n => n.Output.Split('\n')
         .Where(l => l.Contains("WARNING") || l.Contains("ERROR")).TakeLast(40).Select(l => $"{n.Name}: {l}")));

@@ -16,22 +16,12 @@
 set -euo pipefail
 cmd=$1 p=$2
 
-ns() { ip netns exec "$p-$1" "${@:2}"; }
-
-# host NS ADDR/24 [GATEWAY]: a namespace with one interface eth0 on the bridge or a site lan
-host_on_bridge() {
-  local name=$1 addr=$2
-  ip netns add "$p-$name"
-  ns "$name" ip link set lo up
-  ip link add eth0 netns "$p-$name" type veth peer name "$name" netns "$p-pub"
-  ns "$name" ip addr add "$addr/24" dev eth0
-  ns "$name" ip link set eth0 up
-  ns pub ip link set "$name" master br0 up
-}
+# ns, public_bridge, on_bridge, router_firewall (a router here has one site on its lan: a cable, not a bridge)
+source "$(dirname "${BASH_SOURCE[0]}")/../netns-hosts.sh"
 
 nat_site() {
   local s=$1 n=$2   # site letter, third octet of its lan
-  host_on_bridge "nat-$s" "10.99.0.2$n"
+  on_bridge "nat-$s" "10.99.0.2$n"
   ns "nat-$s" ip link set eth0 name wan
   ip netns add "$p-site-$s"
   ns "site-$s" ip link set lo up
@@ -42,27 +32,15 @@ nat_site() {
   ns "site-$s" ip addr add "10.99.$n.10/24" dev eth0
   ns "site-$s" ip link set eth0 up
   ns "site-$s" ip route add default via "10.99.$n.1"
-  ns "nat-$s" sysctl -qw net.ipv4.ip_forward=1
-  # a mid-connection packet the router has no state for is invalid, not a new connection
-  ns "nat-$s" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+  router_firewall "nat-$s"
   ns "nat-$s" iptables -t nat -A POSTROUTING -o wan -j MASQUERADE
-  ns "nat-$s" iptables -P FORWARD DROP
-  ns "nat-$s" iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
-  ns "nat-$s" iptables -A FORWARD -i lan -o wan -j ACCEPT
-  ns "nat-$s" iptables -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-  ns "nat-$s" iptables -P INPUT DROP
-  ns "nat-$s" iptables -A INPUT -i lan -j ACCEPT
-  ns "nat-$s" iptables -A INPUT -i lo -j ACCEPT
 }
 
 case $cmd in
   up)
-    ip netns add "$p-pub"
-    ns pub ip link set lo up
-    ns pub ip link add br0 type bridge
-    ns pub ip link set br0 up
-    host_on_bridge core1 10.99.0.11
-    host_on_bridge core2 10.99.0.12
+    public_bridge
+    on_bridge core1 10.99.0.11
+    on_bridge core2 10.99.0.12
     nat_site a 1
     nat_site b 2
     ;;
