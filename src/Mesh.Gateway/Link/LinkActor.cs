@@ -127,9 +127,10 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             _inFlight--;
             _failures++;
             _next++;
-            var untried = _shortcut && !_everUp;
+            // a refusal ("no route map yet" from an edge that just started) is no sign the address cannot work
+            var untried = _shortcut && !_everUp && !m.Refused;
             if (_up) LostUnlessAlive($"dialing failed: {m.Error}");   // the loss, if it is one, says the error
-            else if (untried && !m.Refused)
+            else if (untried)
             {   // likely an address of another site's LAN: not a fault
                 if (!_saidFailing)
                     _log.Info("direct link to {0}: {1}; flows to {0} go through a core gateway, trying it again every {2}", _peer, m.Error,

@@ -5,7 +5,17 @@ namespace Mesh.Transport.Links;
 /// <summary>Socket options for links and flows.</summary>
 public static class SocketTuning
 {
-    /// <summary>Links: no Nagle (small frames, interactive flows), and TCP keepalive to find dead NAT mappings.</summary>
+    /// <summary>
+    /// How long sent bytes may stay unacknowledged on a link before the kernel gives the connection up
+    /// (TCP_USER_TIMEOUT, Linux). Keepalive finds a dead path only while nothing is in flight; a flow whose
+    /// client writes into a path that went dead (a LAN link blocked, a NAT router gone) otherwise retransmits
+    /// for ~15 minutes while its app hangs. Then the flow is reset, as any broken flow.
+    /// </summary>
+    public static readonly TimeSpan UnacknowledgedFor = TimeSpan.FromSeconds(20);
+
+    private const int TcpUserTimeout = 18;   // linux/tcp.h
+
+    /// <summary>Links: no Nagle (small frames, interactive flows), TCP keepalive to find dead NAT mappings, and a bound on unacknowledged bytes.</summary>
     public static void ForLink(Socket s)
     {
         s.NoDelay = true;
@@ -13,6 +23,8 @@ public static class SocketTuning
         s.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 10);
         s.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 3);
         s.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        if (OperatingSystem.IsLinux())
+            s.SetRawSocketOption((int)SocketOptionLevel.Tcp, TcpUserTimeout, BitConverter.GetBytes((int)UnacknowledgedFor.TotalMilliseconds));
     }
 
     public static void ForFlow(Socket s) => s.NoDelay = true;
