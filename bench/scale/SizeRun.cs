@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Mesh.Config;
+using Mesh.Contracts.Routing;
+using Mesh.Director.Routing;
+using Mesh.Node.Serialization;
+
+namespace Mesh.Bench.Scale;
+
+/// <summary>What one size cost. Estimated: the tables were not all built (a sample was, and scaled to every gateway).</summary>
+public sealed record Figures(int Gateways, int Services, int Entries, long ConfigBytes, Cost Load, Cost WorkingLinks, int Links,
+    Cost Tables, Cost LinkDown, int? TablesChanged, Cost RoutineReport, long BiggestTableBytes, string BiggestGateway,
+    long AllTablesBytes, Cost Serialize, long TablesMemoryBytes, bool Estimated, string LoadBefore, string LoadAfter, double Seconds);
+
+/// <summary>Runs and budget: how many timed runs per figure, and how long all the table work of one size may take before it is estimated.</summary>
+public sealed record RunSettings(int? Runs, double BudgetSeconds, double MaxTableSeconds, int Sample);
+
+/// <summary>
+/// Measures one size, single-threaded, as the director does the work today: load the config, derive the working
+/// links from every gateway's report, build every gateway's table, and redo both when a report comes in.
+/// </summary>
+public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerializer serializer, TextWriter log)
+{
+    private static readonly long Version = TableVersion.Of(1, 0);
+
+    private int Runs => settings.Runs ?? (mesh.Gateways <= 100 ? 7 : mesh.Gateways <= 1000 ? 3 : 1);
+
+    public Figures Measure()
+    {
+        var clock = Stopwatch.StartNew();
+        var loadBefore = Timing.Load();
+        var text = mesh.ConfigText();
+        RouteMap map = null!;
+        var load = Timing.Median(Runs, () => map = LoadOrThrow(text));
+        log.WriteLine($"  {mesh.Gateways} gateways: config of {text.Length:N0} bytes loaded in {load.WallMs:N1} ms ({load.CpuMs:N1} ms CPU)");
+
+        var reports = mesh.Reports();
+        IReadOnlyList<LinkEdge> links = [];
+        var linksCost = Timing.Median(Runs, () => links = WorkingLinks.From(RouteTables.Members(map), reports));
+        var routine = RoutineReport(map, reports, links);
+        log.WriteLine($"  working links: {links.Count:N0} in {linksCost.WallMs:N1} ms; an unchanged report {routine.WallMs:N2} ms");
+
+        var sample = Sample();
+        var (perTable, slowestMs, sampleTables, sampleMemory) = TimeSample(map, links, sample);
+        var estimate = perTable * mesh.Gateways;
+        var planned = estimate.WallMs * (2 * Runs + 2) / 1000;   // memory run, timed runs, link down runs, serialization
+        log.WriteLine($"  sample of {sample.Count} tables: {perTable.WallMs:N1} ms each ({perTable.CpuMs:N1} ms CPU; slowest {slowestMs:N1}), " +
+                      $"all tables ~{estimate.WallMs / 1000:N1} s");
+
+        Figures figures;
+        if (slowestMs > settings.MaxTableSeconds * 1000 || planned > settings.BudgetSeconds)
+        {
+            log.WriteLine($"  estimated, not built: the table work would take ~{planned:N0} s (budget {settings.BudgetSeconds:N0} s, " +
+                          $"a table at most {settings.MaxTableSeconds:N0} s)");
+            var bytes = sampleTables.Select(t => serializer.ToBinary(t).LongLength).ToArray();
+            var serialize = Timing.Median(Runs, () => Serialize(sampleTables)) * ((double)mesh.Gateways / sample.Count);
+            var biggest = bytes.Select((b, i) => (b, i)).Max();
+            figures = new(mesh.Gateways, mesh.Services, mesh.Entries, text.Length, load, linksCost, links.Count, estimate,
+                linksCost * 2 + estimate, null, routine, biggest.b, sample[biggest.i], (long)(bytes.Average() * mesh.Gateways),
+                serialize, sampleMemory / sample.Count * mesh.Gateways, true, loadBefore, "", 0);
+        }
+        else figures = Full(map, reports, links, text.Length, load, linksCost, routine, loadBefore);
+        return figures with { LoadAfter = Timing.Load(), Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    private Figures Full(RouteMap map, Dictionary<string, LinkReport> reports, IReadOnlyList<LinkEdge> links, long configBytes,
+        Cost load, Cost linksCost, Cost routine, string loadBefore)
+    {
+        var (held, memory) = Timing.Retained(() => AllTables(map, links));   // the director caches every table it built
+        var tables = Timing.Median(Runs, () => AllTables(map, links), warmUp: false);
+        log.WriteLine($"  all tables: {tables.WallMs:N0} ms ({tables.CpuMs:N0} ms CPU), holding {memory / 1048576.0:N1} MiB");
+
+        long biggest = 0, all = 0;
+        var biggestGateway = "";
+        foreach (var t in held)
+        {
+            var size = serializer.ToBinary(t).LongLength;
+            all += size;
+            if (size > biggest) (biggest, biggestGateway) = (size, t.Gateway);
+        }
+        var serialize = Timing.Median(Runs, () => Serialize(held));
+
+        // one core-edge link down: the edge reports it, the core sends its routine report; each report is a
+        // recomputation of the working links, then every table is built again
+        var edge = mesh.Edges[0];
+        var core = SyntheticMesh.CheapestCore(reports[edge]);
+        var down = SyntheticMesh.WithLink(reports[edge], core, up: false);
+        var coreAgain = reports[core] with { Sequence = reports[core].Sequence + 1 };
+        var current = new Dictionary<string, LinkReport>();
+        RouteTable[] after = [];
+        var linkDown = Timing.Median(Runs, () =>
+        {
+            var before = links;
+            foreach (var report in new[] { down, coreAgain })
+            {
+                current[report.Gateway] = report;
+                var now = WorkingLinks.From(RouteTables.Members(map), current);
+                _ = WorkingLinks.Describe(before, now);
+                before = now;
+            }
+            after = AllTables(map, before);
+        }, setup: () => { current = new Dictionary<string, LinkReport>(reports); after = []; }, warmUp: false);
+        var changed = held.Zip(after).Count(p => !p.First.NextHops.SequenceEqual(p.Second.NextHops));
+        log.WriteLine($"  link {core}-{edge} down: {linkDown.WallMs:N0} ms ({linkDown.CpuMs:N0} ms CPU), {changed} of {held.Length} tables' next hops changed");
+        after = [];
+
+        return new Figures(mesh.Gateways, mesh.Services, mesh.Entries, configBytes, load, linksCost, links.Count, tables, linkDown, changed,
+            routine, biggest, biggestGateway, all, serialize, memory, false, loadBefore, "", 0);
+    }
+
+    /// <summary>A gateway sends its report again, nothing changed: what the director does today (working links again, compared).</summary>
+    private Cost RoutineReport(RouteMap map, Dictionary<string, LinkReport> reports, IReadOnlyList<LinkEdge> links)
+    {
+        var edge = mesh.Edges[^1];
+        var again = reports[edge] with { Sequence = reports[edge].Sequence + 1 };
+        var current = new Dictionary<string, LinkReport>(reports);
+        var changes = "";
+        var cost = Timing.Median(Math.Max(5, 3 * Runs), () =>
+        {
+            current[edge] = again;
+            changes = WorkingLinks.Describe(links, WorkingLinks.From(RouteTables.Members(map), current));
+        });
+        if (changes.Length > 0) throw new InvalidOperationException($"an unchanged report changed the working links: {changes}");
+        return cost;
+    }
+
+    private RouteTable[] AllTables(RouteMap map, IReadOnlyList<LinkEdge> links) =>
+        mesh.All.Select(g => RouteTables.For(map, Version, g, links)).ToArray();
+
+    private long Serialize(IEnumerable<RouteTable> tables)
+    {
+        long bytes = 0;
+        foreach (var t in tables) bytes += serializer.ToBinary(t).LongLength;
+        return bytes;
+    }
+
+    /// <summary>Up to a few core gateways and edges spread over the list: the tables an estimate scales from.</summary>
+    private List<string> Sample()
+    {
+        var edges = Math.Min(mesh.Edges.Count, Math.Max(1, settings.Sample - 3));
+        return [.. mesh.Cores.Take(Math.Min(3, settings.Sample - 1)),
+            .. Enumerable.Range(0, edges).Select(i => mesh.Edges[i * mesh.Edges.Count / edges])];
+    }
+
+    private static (Cost PerTable, double SlowestMs, RouteTable[] Tables, long Memory) TimeSample(RouteMap map, IReadOnlyList<LinkEdge> links,
+        List<string> sample)
+    {
+        _ = RouteTables.For(map, Version, sample[0], links);   // JIT
+        var times = new List<Cost>();
+        var (tables, memory) = Timing.Retained(() => sample.Select(g =>
+        {
+            RouteTable t = null!;
+            times.Add(Timing.Once(() => t = RouteTables.For(map, Version, g, links)));
+            return t;
+        }).ToArray());
+        return (new Cost(times.Average(c => c.WallMs), times.Average(c => c.CpuMs)), times.Max(c => c.WallMs), tables, memory);
+    }
+
+    private static RouteMap LoadOrThrow(string text)
+    {
+        var result = RouteMapLoader.Load(text, "scale.toml");
+        if (!result.IsValid)
+            throw new InvalidOperationException("the generated config is invalid:\n" + string.Join("\n", result.Errors.Take(20)));
+        return result.Map!;
+    }
+
+    public static MeshSerializer Serializer(ActorSystem system) => new((ExtendedActorSystem)system);
+}
