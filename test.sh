@@ -30,6 +30,11 @@ status=0
 dotnet test Mesh.sln -c Release -m:1 --logger "console;verbosity=normal" --logger trx --results-directory "$results" \
   --blame-hang-timeout 10m --blame-hang-dump-type none "$@" || status=$?
 
+# The scale benchmark's correctness check at a small size (bench/scale.sh; ~25 s with its build): the tables the
+# director keeps report by report have the next hops of a computation from scratch.
+echo "bench/scale.sh --check:"
+bench/scale.sh --check 2>&1 | tail -1 || status=1
+
 failed=$(grep -ho '<UnitTestResult [^>]*outcome="Failed"' "$results"/*.trx 2>/dev/null | sed -E 's/.*testName="([^"]*)".*/\1/' | sed 's/&quot;/"/g' | sort -u || true)
 if [ -n "$failed" ]; then
   echo

@@ -65,7 +65,7 @@ public static class Check
     private static Dictionary<string, RouteTable> Fresh(RouteMap map, IReadOnlyDictionary<string, LinkReport> reports)
     {
         var links = WorkingLinks.From(RouteTables.Members(map), reports);
-        return map.Gateways.Keys.ToDictionary(g => g, g => RouteTables.For(map, 1, g, links));
+        return map.Gateways.Keys.ToDictionary(g => g, g => RouteTables.For(map, 1, g, links));   // a builder per table: nothing shared
     }
 
     private static void Same(string what, Dictionary<string, RouteTable> expected, IReadOnlyDictionary<string, RouteTable> actual, List<string> failures)
@@ -86,8 +86,8 @@ public static class Check
     }
 
     /// <summary>
-    /// The director's way today (DirectorActor.OnLinkReport): keep the report, derive the working links again, and
-    /// build every table again only when they changed.
+    /// The director's way (DirectorActor.OnLinkReport): keep the report; unless its links are the same as the last
+    /// one's, derive the working links again, and build every table again (one builder) only when they changed.
     /// </summary>
     private sealed class Stepwise(RouteMap map, IReadOnlyDictionary<string, LinkReport> reports)
     {
@@ -97,11 +97,19 @@ public static class Check
 
         public IReadOnlyDictionary<string, LinkReport> Reports => _reports;
 
-        public IReadOnlyDictionary<string, RouteTable> Tables => _tables ??= map.Gateways.Keys.ToDictionary(g => g, g => RouteTables.For(map, 1, g, _links));
+        public IReadOnlyDictionary<string, RouteTable> Tables => _tables ??= Built();
+
+        private Dictionary<string, RouteTable> Built()
+        {
+            var builder = new RouteTables.Builder(map, _links);
+            return map.Gateways.Keys.ToDictionary(g => g, g => builder.For(1, g));
+        }
 
         public void Apply(LinkReport report)
         {
+            var same = _reports.TryGetValue(report.Gateway, out var applied) && report.SameLinksAs(applied);
             _reports[report.Gateway] = report;
+            if (same) return;   // as the director: nothing paths use changed
             var links = WorkingLinks.From(RouteTables.Members(map), _reports);
             if (WorkingLinks.Describe(_links, links).Length == 0) return;
             _links = links;

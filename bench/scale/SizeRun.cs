@@ -10,14 +10,19 @@ namespace Mesh.Bench.Scale;
 /// <summary>What one size cost. Estimated: the tables were not all built (a sample was, and scaled to every gateway).</summary>
 public sealed record Figures(int Gateways, int Services, int Entries, long ConfigBytes, Cost Load, Cost WorkingLinks, int Links,
     Cost Tables, Cost LinkDown, int? TablesChanged, Cost RoutineReport, long BiggestTableBytes, string BiggestGateway,
-    long AllTablesBytes, Cost Serialize, long TablesMemoryBytes, bool Estimated, string LoadBefore, string LoadAfter, double Seconds);
+    long AllTablesBytes, Cost Serialize, long TablesMemoryBytes, bool Estimated, string LoadBefore, string LoadAfter, double Seconds)
+{
+    /// <summary>The biggest table of an edge that does not relay (core gateways get every gateway and service: they relay).</summary>
+    public long BiggestEdgeTableBytes { get; init; }
+    public string BiggestEdge { get; init; } = "";
+}
 
 /// <summary>Runs and budget: how many timed runs per figure, and how long all the table work of one size may take before it is estimated.</summary>
 public sealed record RunSettings(int? Runs, double BudgetSeconds, double MaxTableSeconds, int Sample);
 
 /// <summary>
-/// Measures one size, single-threaded, as the director does the work today: load the config, derive the working
-/// links from every gateway's report, build every gateway's table, and redo both when a report comes in.
+/// Measures one size, single-threaded, as the director does the work: load the config, derive the working links
+/// from every gateway's report, build every gateway's table, and redo both when a changed report comes in.
 /// </summary>
 public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerializer serializer, TextWriter log)
 {
@@ -55,9 +60,11 @@ public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerial
             var bytes = sampleTables.Select(t => serializer.ToBinary(t).LongLength).ToArray();
             var serialize = Timing.Median(Runs, () => Serialize(sampleTables)) * ((double)mesh.Gateways / sample.Count);
             var biggest = bytes.Select((b, i) => (b, i)).Max();
+            var biggestEdge = bytes.Select((b, i) => (b, i)).Where(x => !mesh.Cores.Contains(sample[x.i])).DefaultIfEmpty().Max();
             figures = new(mesh.Gateways, mesh.Services, mesh.Entries, text.Length, load, linksCost, links.Count, estimate,
                 linksCost * 2 + estimate, null, routine, biggest.b, sample[biggest.i], (long)(bytes.Average() * mesh.Gateways),
-                serialize, sampleMemory / sample.Count * mesh.Gateways, true, loadBefore, "", 0);
+                serialize, sampleMemory / sample.Count * mesh.Gateways, true, loadBefore, "", 0)
+                { BiggestEdgeTableBytes = biggestEdge.b, BiggestEdge = sample[biggestEdge.i] };
         }
         else figures = Full(map, reports, links, text.Length, load, linksCost, routine, loadBefore);
         return figures with { LoadAfter = Timing.Load(), Seconds = clock.Elapsed.TotalSeconds };
@@ -70,13 +77,15 @@ public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerial
         var tables = Timing.Median(Runs, () => AllTables(map, links), warmUp: false);
         log.WriteLine($"  all tables: {tables.WallMs:N0} ms ({tables.CpuMs:N0} ms CPU), holding {memory / 1048576.0:N1} MiB");
 
-        long biggest = 0, all = 0;
-        var biggestGateway = "";
+        long biggest = 0, biggestEdge = 0, all = 0;
+        var (biggestGateway, biggestEdgeName) = ("", "");
+        var cores = mesh.Cores.ToHashSet();
         foreach (var t in held)
         {
             var size = serializer.ToBinary(t).LongLength;
             all += size;
             if (size > biggest) (biggest, biggestGateway) = (size, t.Gateway);
+            if (!cores.Contains(t.Gateway) && size > biggestEdge) (biggestEdge, biggestEdgeName) = (size, t.Gateway);
         }
         var serialize = Timing.Median(Runs, () => Serialize(held));
 
@@ -105,27 +114,35 @@ public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerial
         after = [];
 
         return new Figures(mesh.Gateways, mesh.Services, mesh.Entries, configBytes, load, linksCost, links.Count, tables, linkDown, changed,
-            routine, biggest, biggestGateway, all, serialize, memory, false, loadBefore, "", 0);
+            routine, biggest, biggestGateway, all, serialize, memory, false, loadBefore, "", 0) { BiggestEdgeTableBytes = biggestEdge, BiggestEdge = biggestEdgeName };
     }
 
-    /// <summary>A gateway sends its report again, nothing changed: what the director does today (working links again, compared).</summary>
+    /// <summary>
+    /// A gateway sends its report again, nothing changed: what the director does (DirectorActor.OnLinkReport): the
+    /// report is compared with the last one from that gateway, and only a changed one derives the working links again.
+    /// </summary>
     private Cost RoutineReport(RouteMap map, Dictionary<string, LinkReport> reports, IReadOnlyList<LinkEdge> links)
     {
         var edge = mesh.Edges[^1];
-        var again = reports[edge] with { Sequence = reports[edge].Sequence + 1 };
+        var applied = reports[edge];
+        var again = applied with { Sequence = applied.Sequence + 1 };
         var current = new Dictionary<string, LinkReport>(reports);
         var changes = "";
         var cost = Timing.Median(Math.Max(5, 3 * Runs), () =>
         {
             current[edge] = again;
-            changes = WorkingLinks.Describe(links, WorkingLinks.From(RouteTables.Members(map), current));
+            if (!again.SameLinksAs(applied)) changes = WorkingLinks.Describe(links, WorkingLinks.From(RouteTables.Members(map), current));
         });
         if (changes.Length > 0) throw new InvalidOperationException($"an unchanged report changed the working links: {changes}");
         return cost;
     }
 
-    private RouteTable[] AllTables(RouteMap map, IReadOnlyList<LinkEdge> links) =>
-        mesh.All.Select(g => RouteTables.For(map, Version, g, links)).ToArray();
+    /// <summary>As the director builds them: one builder per map and links (shared lists, one path index), a table per gateway.</summary>
+    private RouteTable[] AllTables(RouteMap map, IReadOnlyList<LinkEdge> links)
+    {
+        var builder = new RouteTables.Builder(map, links);
+        return mesh.All.Select(g => builder.For(Version, g)).ToArray();
+    }
 
     private long Serialize(IEnumerable<RouteTable> tables)
     {
@@ -146,14 +163,17 @@ public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerial
         List<string> sample)
     {
         _ = RouteTables.For(map, Version, sample[0], links);   // JIT
+        RouteTables.Builder builder = null!;
+        var shared = Timing.Once(() => builder = new RouteTables.Builder(map, links));   // once for all tables: spread over them below
         var times = new List<Cost>();
         var (tables, memory) = Timing.Retained(() => sample.Select(g =>
         {
             RouteTable t = null!;
-            times.Add(Timing.Once(() => t = RouteTables.For(map, Version, g, links)));
+            times.Add(Timing.Once(() => t = builder.For(Version, g)));
             return t;
         }).ToArray());
-        return (new Cost(times.Average(c => c.WallMs), times.Average(c => c.CpuMs)), times.Max(c => c.WallMs), tables, memory);
+        var perTable = new Cost(times.Average(c => c.WallMs) + shared.WallMs / sample.Count, times.Average(c => c.CpuMs) + shared.CpuMs / sample.Count);
+        return (perTable, times.Max(c => c.WallMs), tables, memory);
     }
 
     private static RouteMap LoadOrThrow(string text)

@@ -32,6 +32,10 @@ public static class RouteTables
         private readonly GatewayInfo[] _dialed;
         private readonly FlowSettings _flows;
         private readonly PathIndex _paths;
+        /// <summary>The map's entries and owned services by gateway, and each service's origins: looked up once, not scanned per table.</summary>
+        private readonly ILookup<string, EntryConfig> _entriesOn;
+        private readonly ILookup<string, ServiceConfig> _ownedBy;
+        private readonly Dictionary<string, IReadOnlyList<string>> _origins;
 
         public Builder(RouteMap map, IReadOnlyList<LinkEdge>? links = null)
         {
@@ -42,21 +46,27 @@ public static class RouteTables
             _serviceByName = _services.ToDictionary(s => s.Name, StringComparer.Ordinal);
             _dialed = _gateways.Where(g => g.Links.Count > 0).ToArray();
             _flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
+            _entriesOn = map.Entries.ToLookup(e => e.Gateway, StringComparer.Ordinal);
+            _ownedBy = map.Services.Values.ToLookup(sv => sv.Gateway, StringComparer.Ordinal);
+            var withEntry = map.Entries.ToLookup(e => e.Service, StringComparer.Ordinal);
+            _origins = map.Services.Values.ToDictionary(sv => sv.Name, sv => sv.Allow.IsEmpty
+                ? (IReadOnlyList<string>)withEntry[sv.Name].Select(e => e.Gateway).Distinct().Order(StringComparer.Ordinal).ToArray()
+                : sv.Allow.Order(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);   // RouteMap.AllowedOrigins, for all at once
             _paths = new PathIndex(links ?? WorkingLinks.Assumed(Members(map)), g => _gatewayByName.TryGetValue(g, out var info) && info.IsCore);
         }
 
         public RouteTable For(long version, string gateway)
         {
             var map = _map;
-            var entries = map.EntriesOn(gateway)
+            var entries = _entriesOn[gateway]
                 .Select(e => new ListenEntry(e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway)
                 {
                     Allow = map.AllowedClients(e).Select(n => n.ToString()).ToArray(), MaxConnections = e.MaxConnections,
                 })
                 .ToArray();
-            var ownedConfigs = map.ServicesOwnedBy(gateway).ToArray();
+            var ownedConfigs = _ownedBy[gateway].ToArray();
             var owned = ownedConfigs.Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check))).ToArray();
-            var access = ownedConfigs.Select(s => new ServiceAccess(s.Name, map.AllowedOrigins(s))).ToArray();
+            var access = ownedConfigs.Select(s => new ServiceAccess(s.Name, _origins[s.Name])).ToArray();
             var declared = _gatewayByName.TryGetValue(gateway, out var self);
             var everything = self is { } s0 && (s0.IsCore || s0.Links.Count > 0);
 
