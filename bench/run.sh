@@ -88,7 +88,8 @@ bg ssh -N -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$work/
 dotnet build src/Mesh.Node -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 dotnet build src/Mesh.Cli -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 dotnet "$work/bin/mesh.dll" ca init --out "$work/pki" --mesh bench >/dev/null
-for n in core1 core2 edge1 edge2; do dotnet "$work/bin/mesh.dll" cert issue $n --ca "$work/pki" --out "$work/pki" >/dev/null; done
+for n in core1 core2; do dotnet "$work/bin/mesh.dll" cert issue $n --role core --ca "$work/pki" --out "$work/pki" >/dev/null; done
+for n in edge1 edge2; do dotnet "$work/bin/mesh.dll" cert issue $n --ca "$work/pki" --out "$work/pki" >/dev/null; done
 cat >"$work/mesh.toml" <<CONF
 [mesh]
 name = "bench"
@@ -139,7 +140,7 @@ for i in 1 2; do
   pids+=($!)
 done
 for i in 1 2; do
-  (cd "$work" && exec dotnet "$work/bin/Mesh.Node.dll" --name edge$i --join $join \
+  (cd "$work" && exec dotnet "$work/bin/Mesh.Node.dll" --name edge$i --join 127.0.0.1:57441,127.0.0.1:57442 \
      --cert "$work/pki/edge$i.crt" --key "$work/pki/edge$i.key" --ca "$work/pki/ca.crt") >"$work/edge$i.log" 2>&1 &
   pids+=($!)
 done

@@ -85,4 +85,19 @@ public sealed class RouteTablesSpec
         Assert.False(report.SameLinksAs(report with { Links = [new LinkStatus("core1", true, 3.2)] }));
         Assert.False(report.SameLinksAs(report with { Links = [new LinkStatus("core1", true, 3.2), new LinkStatus("core2", true, 1.0)] }));   // now timed
     }
+
+    [Fact]
+    public void A_tables_lookups_by_name_find_what_its_lists_hold()
+    {
+        var table = RouteTables.For(Map, 1, "core1");
+        foreach (var hop in table.NextHops) Assert.Equal(hop.Via, table.Via(hop.Destination));
+        foreach (var g in table.Gateways) Assert.Same(g, table.GatewayNamed(g.Name));
+        foreach (var sv in table.Services) Assert.Same(sv, table.ServiceNamed(sv.Name));
+        Assert.Null(table.Via("nowhere"));
+        Assert.Null(table.ServiceNamed("nothing"));
+        var owner = RouteTables.For(Map, 1, "site-b");
+        Assert.Equal("127.0.0.1:3306", owner.OwnedNamed("db")!.Target);
+        Assert.Equal(["site-a"], owner.AllowedOrigins("db"));
+        Assert.Null(owner.AllowedOrigins("cache"));
+    }
 }

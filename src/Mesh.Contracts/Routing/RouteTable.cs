@@ -83,7 +83,15 @@ public sealed record RouteTable(
     public IReadOnlyList<ServiceAccess> Access { get; init; } = [];
 
     /// <summary>The gateways allowed to reach <paramref name="service"/> (owned here), or null if it is not owned here.</summary>
-    public IReadOnlyList<string>? AllowedOrigins(string service) => Access.FirstOrDefault(a => a.Service == service)?.Allow;
+    public IReadOnlyList<string>? AllowedOrigins(string service) => RouteTableIndex.Of(this).Access.GetValueOrDefault(service);
+
+    /// <summary>The gateway of that name in this table, or null (O(1), as the lookups below).</summary>
+    public GatewayInfo? GatewayNamed(string name) => RouteTableIndex.Of(this).Gateways.GetValueOrDefault(name);
+
+    public ServiceInfo? ServiceNamed(string name) => RouteTableIndex.Of(this).Services.GetValueOrDefault(name);
+
+    /// <summary>The service of that name this gateway owns, or null.</summary>
+    public OwnedService? OwnedNamed(string name) => RouteTableIndex.Of(this).Owned.GetValueOrDefault(name);
 
     /// <summary>
     /// Does this gateway dial <paramref name="peer"/> (keep a pool of link connections to it)? Everyone dials
@@ -91,11 +99,11 @@ public sealed record RouteTable(
     /// edge: the edge dials it (the only way through an edge's NAT).
     /// </summary>
     public bool Dials(GatewayInfo peer) =>
-        peer.Name != Gateway && Gateways.FirstOrDefault(g => g.Name == Gateway) is { } self
+        peer.Name != Gateway && GatewayNamed(Gateway) is { } self
         && (peer.IsCore || (!self.IsCore && peer.Links.Count > 0));
 
     /// <summary>The gateway to open a flow towards <paramref name="destination"/> on, or null if there is no path.</summary>
-    public string? Via(string destination) => NextHops.FirstOrDefault(h => h.Destination == destination)?.Via;
+    public string? Via(string destination) => RouteTableIndex.Of(this).Via.GetValueOrDefault(destination);
 
     /// <summary>The version as users read it ("v1.3"), beside the number in the API's JSON (which orders numerically).</summary>
     public string VersionText => TableVersion.Text(Version);

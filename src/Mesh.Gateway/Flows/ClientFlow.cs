@@ -17,7 +17,7 @@ public static class ClientFlow
     {
         await using var clientStream = new NetworkStream(client, ownsSocket: true);
         var table = ctx.Routes.Current;
-        var service = table?.Services.FirstOrDefault(s => s.Name == entry.Service);
+        var service = table?.ServiceNamed(entry.Service);
         if (table is null || service is null) return FlowOutcome.Refused(RefuseReason.UnknownService, $"unknown service '{entry.Service}'");
         if (ctx.Health.DownReason(service.Name) is { } down) return FlowOutcome.Refused(RefuseReason.ServiceDown, $"{RefuseReason.ServiceDown}: {service.Name} is down: {down}");
         SocketTuning.ForFlow(client);
@@ -30,7 +30,7 @@ public static class ClientFlow
 
     private static async Task<FlowOutcome> ToLocalServiceAsync(NetworkStream client, RouteTable table, string service, CancellationToken ct)
     {
-        var owned = table.Owned.FirstOrDefault(o => o.Name == service);
+        var owned = table.OwnedNamed(service);
         if (owned is null) return FlowOutcome.Refused(RefuseReason.UnknownService, $"this gateway owns no service '{service}'");
         var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);
         if (socket is null) return FlowOutcome.Failed($"{service}: {error}");
@@ -41,9 +41,9 @@ public static class ClientFlow
     private static async Task<FlowOutcome> ToOwnerAsync(NetworkStream clientStream, Socket client, RouteTable table, ServiceInfo service,
         FlowContext ctx, CancellationToken ct)
     {
-        var owner = table.Gateways.FirstOrDefault(g => g.Name == service.Owner);
+        var owner = table.GatewayNamed(service.Owner);
         if (owner is null) return FlowOutcome.Refused(RefuseReason.NoRoute, $"no route to {service.Owner}: not in the route table");
-        if (table.Via(owner.Name) is not { } via || table.Gateways.FirstOrDefault(g => g.Name == via) is not { } planned)
+        if (table.Via(owner.Name) is not { } via || table.GatewayNamed(via) is not { } planned)
             return FlowOutcome.Refused(RefuseReason.NoRoute, $"no route to {owner.Name}: no working path in the route table");
         var next = Detour.Pick(table, planned, ctx);
 

@@ -29,7 +29,7 @@ public static class PeerFlow
                 return await RefuseAsync(RefuseReason.HopBudgetExhausted, "hop budget exhausted");
             if (table is null)
                 return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
-            var owned = table.Owned.FirstOrDefault(o => o.Name == open.Service);
+            var owned = table.OwnedNamed(open.Service);
             if (owned is null)
                 return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} owns no service '{LogText.Safe(open.Service, 80)}'");
             if (FlowPolicy.Check(link.PeerIdentity, open, table, ctx.Trust) is { } denied)

@@ -16,13 +16,13 @@ public static class RelayFlow
     {
         var table = ctx.Routes.Current;
         if (table is null) return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
-        if (table.Gateways.FirstOrDefault(g => g.Name == ctx.Self) is not { IsCore: true })   // paths never cross an edge: a peer that asks is wrong or hostile
+        if (table.GatewayNamed(ctx.Self) is not { IsCore: true })   // paths never cross an edge: a peer that asks is wrong or hostile
             return await RefuseAsync(RefuseReason.NotAllowed, $"{ctx.Self} is an edge gateway: only core gateways relay flows to others ({open.Destination})");
         if (open.HopBudget <= 1) return await RefuseAsync(RefuseReason.HopBudgetExhausted, $"hop budget exhausted at {ctx.Self} on the way to {open.Destination}");
         if (FlowPolicy.ForgedOrigin(from.PeerIdentity, open, ctx.Trust) is { } forged) return await RefuseAsync(RefuseReason.NotAllowed, forged);
-        if (!table.Services.Any(s => s.Name == open.Service && s.Owner == open.Destination))
+        if (table.ServiceNamed(open.Service)?.Owner != open.Destination)
             return await RefuseAsync(RefuseReason.UnknownService, $"{ctx.Self} knows no service '{open.Service}' owned by {open.Destination}");
-        if (table.Via(open.Destination) is not { } planned || table.Gateways.FirstOrDefault(g => g.Name == planned) is not { } plannedNext)
+        if (table.Via(open.Destination) is not { } planned || table.GatewayNamed(planned) is not { } plannedNext)
             return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no path to {open.Destination}");
         var next = Detour.Pick(table, plannedNext, ctx, cameFrom: from.Peer);
         var via = next.Name;
