@@ -76,7 +76,7 @@ public sealed partial class DirectorActor
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new ConfigRead(null, e.Message); }
     }
 
-    private static async Task<Started> StartAsync(string path, IDirectorStore store, CancellationToken ct)
+    private static async Task<Started> StartAsync(string path, IDirectorStore store, TimeProvider clock, CancellationToken ct)
     {
         var file = await ReadConfigAsync(path);
         DirectorState? stored;
@@ -88,7 +88,7 @@ public sealed partial class DirectorActor
         {   // the history is a nicety; the config is what matters (and no reservation is written over a state not read)
             return new Started(file, stored, null, null, stored is null ? null : new StartCounter(stored.Revision, ReserveAhead + 1, 0, e.GetBaseException().Message));
         }
-        return new Started(file, stored, null, observed, await ReserveAtStartAsync(store, stored, observed, ct));
+        return new Started(file, stored, null, observed, await ReserveAtStartAsync(store, stored, observed, clock.GetUtcNow(), ct));
     }
 
     /// <summary>The first state: the stored revision if there is a sane one, else this node's file.</summary>
@@ -148,7 +148,7 @@ public sealed partial class DirectorActor
             return false;   // what is served already
         }
         var revision = Math.Max(Math.Max(_storedRevision, _revision), _pending?.State.Revision ?? 0) + 1;
-        var state = new DirectorState(revision, map.ContentHash, map.SourceText, DateTimeOffset.UtcNow) { Source = source };
+        var state = new DirectorState(revision, map.ContentHash, map.SourceText, Now) { Source = source };
         _fileDiffers = _fileText is not null && RouteMapLoader.Load(_fileText, _settings.ConfigPath).Map?.ContentHash != map.ContentHash;
         _pending = new PendingRevision(state, map, replyTo);   // published once stored: a director that takes over then serves it too
         SaveAsync(_store, state, _stopping.Token).PipeTo(Self);

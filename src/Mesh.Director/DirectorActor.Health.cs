@@ -24,7 +24,7 @@ public sealed partial class DirectorActor
     private void Heard(string gateway)
     {
         if (_map?.Gateways.ContainsKey(gateway) != true) return;
-        var back = _presence.Heard(gateway, DateTimeOffset.UtcNow);
+        var back = _presence.Heard(gateway, Now);
         ObservedChanged();
         if (!back) return;
         Event(EventLevel.Info, EventKind.GatewayBack, gateway, $"gateway {gateway} is heard from again");
@@ -34,7 +34,7 @@ public sealed partial class DirectorActor
     /// <summary>Called every second: a gateway silent for too long is lost, and its services' health unknown.</summary>
     private void CheckGateways()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = Now;
         var lost = _presence.FindLost(now, _settings.GatewayLostAfter);
         foreach (var (gateway, seen) in lost)
             Event(EventLevel.Warning, EventKind.GatewayLost, gateway,
@@ -52,7 +52,7 @@ public sealed partial class DirectorActor
     private void OnHealthReport(HealthReport received)
     {
         if (_map is null) { Sender.Tell(new HealthReportReceived(received.Sequence)); return; }
-        if (ReportAdmission.Admit(received, _map, DateTimeOffset.UtcNow, out var refused) is not { } report)
+        if (ReportAdmission.Admit(received, _map, Now, out var refused) is not { } report)
         {
             RefusedReport("health", received.Gateway, refused!);
             return;
@@ -107,7 +107,7 @@ public sealed partial class DirectorActor
     /// <summary>Kept for the API (newest last), and logged.</summary>
     private void Event(EventLevel level, EventKind kind, string subject, string message)
     {
-        _events.Add(DateTimeOffset.UtcNow, level, kind, subject, message);
+        _events.Add(Now, level, kind, subject, message);
         if (kind is EventKind.ReloadApplied or EventKind.ReloadFailed)
             MeshMeter.Reloads.Add(1, new KeyValuePair<string, object?>("result", kind == EventKind.ReloadApplied ? "applied" : "failed"));
         ObservedChanged();

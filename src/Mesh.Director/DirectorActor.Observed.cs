@@ -27,7 +27,7 @@ public sealed partial class DirectorActor
         _observedChanged = false;
         _observedSaving = true;
         var state = new ObservedState(_revision, _presence.ToStored(), _reports.Values.ToArray(), _health.Reports.ToArray(), _events.ToArray(),
-            DateTimeOffset.UtcNow) { PathsReserved = Reservation };
+            Now) { PathsReserved = Reservation };
         SaveObservedAsync(_store, state, _stopping.Token).PipeTo(Self);
     }
 
@@ -45,7 +45,7 @@ public sealed partial class DirectorActor
     private void Restore(ObservedState observed)
     {
         var map = _map!;
-        var now = DateTimeOffset.UtcNow;
+        var now = Now;
         var dropped = 0;
         foreach (var g in observed.Gateways.Where(g => map.Gateways.ContainsKey(g.Name) && g.LastSeen <= now + ReportAdmission.ClockSlack))
             _presence.Restore(g);

@@ -37,12 +37,12 @@ public sealed partial class DirectorActor
     /// a revision reserves its counters 0 to <see cref="ReserveAhead"/> (its first tables never wait), so N is
     /// at least that. A new mesh (nothing stored) starts its first revision at counter 0 ("v1").
     /// </summary>
-    private static async Task<StartCounter?> ReserveAtStartAsync(IDirectorStore store, DirectorState? stored, ObservedState? observed, CancellationToken ct)
+    private static async Task<StartCounter?> ReserveAtStartAsync(IDirectorStore store, DirectorState? stored, ObservedState? observed, DateTimeOffset now, CancellationToken ct)
     {
         if (stored is null || !DirectorState.IsPlausible(stored.Revision)) return null;
         var kept = observed is { } o && o.Revision == stored.Revision ? o : null;
         var first = Math.Max(kept?.PathsReserved ?? 0, ReserveAhead) + 1;
-        var reservation = (kept ?? new ObservedState(stored.Revision, [], [], [], [], DateTimeOffset.UtcNow)) with { PathsReserved = first + ReserveAhead };
+        var reservation = (kept ?? new ObservedState(stored.Revision, [], [], [], [], now)) with { PathsReserved = first + ReserveAhead };
         try
         {
             return await store.SaveObservedAsync(reservation, ct)

@@ -20,6 +20,12 @@ namespace Mesh.Director;
 /// </param>
 public sealed record DirectorSettings(string ConfigPath, TimeSpan MaxLongPoll, TimeSpan GatewayLostAfter)
 {
+    /// <summary>
+    /// The director's one clock: when a gateway was heard from and is lost, whether a report's sequence is from a real
+    /// clock, when a long poll is answered, the times of events and stored states. A test gives a fake one.
+    /// </summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     public static DirectorSettings For(string configPath) => new(configPath, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(45));
 }
 
@@ -94,6 +100,8 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         ReceiveAny(_ => Stash.Stash());
     }
 
+    private DateTimeOffset Now => _settings.Clock.GetUtcNow();
+
     private string Node => ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
     private DirectorStatus Status() => new(Node, _revision, _settings.ConfigPath, _configErrors)
@@ -117,7 +125,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     protected override void PreStart()
     {
         MeshMeter.DirectorStarts.Add(1);
-        StartAsync(_settings.ConfigPath, _store, _stopping.Token).PipeTo(Self);
+        StartAsync(_settings.ConfigPath, _store, _settings.Clock, _stopping.Token).PipeTo(Self);
         Timers.StartPeriodicTimer("sweep", SweepWaiters.Instance, TimeSpan.FromSeconds(1));
         Timers.StartPeriodicTimer("check-store", CheckStore.Instance, StoreCheck);
         Timers.StartPeriodicTimer("watch-config", WatchConfig.Instance, ConfigWatch);
@@ -150,7 +158,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private void OnLinkReport(LinkReport received)
     {
         if (_map is null) { Sender.Tell(new LinkReportReceived(received.Sequence, _version)); return; }   // nothing to route yet
-        if (ReportAdmission.Admit(received, _map, DateTimeOffset.UtcNow, out var refused) is not { } report)
+        if (ReportAdmission.Admit(received, _map, Now, out var refused) is not { } report)
         {
             RefusedReport("link", received.Gateway, refused!);
             return;
@@ -206,7 +214,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         Heard(request.Gateway);
         if (request.KnownVersion != _version || request.Wait <= TimeSpan.Zero) { Sender.Tell(TableOrUnchanged(request)); return; }
         var wait = request.Wait < _settings.MaxLongPoll ? request.Wait : _settings.MaxLongPoll;
-        _waiters.Add(new Waiter(Sender, request.Gateway, request.KnownVersion, Context.System.Scheduler.Now + wait));
+        _waiters.Add(new Waiter(Sender, request.Gateway, request.KnownVersion, Now + wait));
     }
 
     private IRoutingMessage TableOrUnchanged(GetRouteTable request) =>
@@ -227,7 +235,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private void Sweep()
     {
         CheckGateways();
-        var now = Context.System.Scheduler.Now;
+        var now = Now;
         _waiters.RemoveAll(w =>
         {
             if (w.Deadline > now) return false;

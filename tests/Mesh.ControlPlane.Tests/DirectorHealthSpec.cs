@@ -84,4 +84,21 @@ public sealed class DirectorHealthSpec() : Akka.TestKit.Xunit2.TestKit("akka.log
         Assert.True(view.Gateways.Single(g => g.Name == "core2").Connected);
         Assert.Equal("down", (await Service(director, "db")).Health);
     }
+
+    [Fact]
+    public async Task The_director_decides_a_gateway_is_lost_by_its_own_clock_so_a_fake_one_replays_45_seconds_of_silence_at_once()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var director = await TestMesh.DirectorIn(Sys, Directory.CreateTempSubdirectory("mesh-health-").FullName,
+            s => s with { GatewayLostAfter = TimeSpan.FromSeconds(45), Clock = clock });
+        await director.Ask<HealthReportReceived>(Report("core2", 1, ("db", HealthState.Up, null)), Ask);
+        clock.Advance(TimeSpan.FromSeconds(46));   // nothing from core2 for 46 s, by the director's clock
+        await AwaitAssertAsync(async () =>
+        {
+            var view = await director.Ask<MeshView>(GetMeshView.Instance, Ask);
+            var lost = Assert.Single(view.Events, e => e.Kind == "gateway-lost" && e.Subject == "core2");
+            Assert.Contains("not heard from for 46s", lost.Message);
+            Assert.Equal(clock.GetUtcNow(), lost.At);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+    }
 }
