@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
@@ -74,5 +75,68 @@ public static class ClientFlows
             await retry.WaitForNextTickAsync();
         }
         return null;
+    }
+
+    /// <summary>Sends <paramref name="size"/> random bytes on a flow that stays open and reads them back: true if they came back unchanged.</summary>
+    public static async Task<bool> EchoOnceAsync(Socket s, int size, CancellationToken ct)
+    {
+        var sent = RandomNumberGenerator.GetBytes(size);
+        var back = new byte[size];
+        await s.SendAsync(sent, SocketFlags.None, ct);
+        for (int got = 0, n; got < size; got += n)
+            if ((n = await s.ReceiveAsync(back.AsMemory(got), SocketFlags.None, ct)) == 0) return false;
+        return sent.AsSpan().SequenceEqual(back);
+    }
+
+    /// <summary>What an app saw of its flow's end: nothing (still open), an error or reset, or a clean end (FIN).</summary>
+    public enum EndSeen { StillOpen, Error, CleanEnd }
+
+    public sealed record Ending(EndSeen Seen, string How, TimeSpan At)
+    {
+        public override string ToString() => $"{How} at {At.TotalSeconds:0.0}s";
+    }
+
+    /// <summary>
+    /// Reads <paramref name="s"/> until its flow ends, as an app whose flow just lost its path would: while
+    /// <paramref name="writing"/>, it also writes 1 KiB every 250 ms (an app that keeps sending); otherwise it
+    /// only waits for a reply. Gives up when <paramref name="clock"/> passes <paramref name="limit"/>; the
+    /// ending is stamped with <paramref name="clock"/>.
+    /// </summary>
+    public static async Task<Ending> EndingAsync(Socket s, bool writing, Stopwatch clock, TimeSpan limit)
+    {
+        using var stop = new CancellationTokenSource(limit - clock.Elapsed);
+        var watched = new List<Task<(EndSeen, string)>> { ReadToEndAsync(s, stop.Token) };
+        if (writing) watched.Add(WriteEveryAsync(s, TimeSpan.FromMilliseconds(250), stop.Token));
+        var (seen, how) = await await Task.WhenAny(watched);
+        var at = clock.Elapsed;
+        await stop.CancelAsync();
+        await Task.WhenAll(watched);
+        return new Ending(seen, how, at);
+    }
+
+    private static async Task<(EndSeen, string)> ReadToEndAsync(Socket s, CancellationToken ct)
+    {
+        var buffer = new byte[1 << 16];
+        try
+        {
+            while (await s.ReceiveAsync(buffer, SocketFlags.None, ct) > 0) { }
+            return (EndSeen.CleanEnd, "a clean end (read 0 bytes: FIN)");
+        }
+        catch (SocketException e) { return (EndSeen.Error, $"reading: {e.SocketErrorCode} ({e.Message})"); }
+        catch (OperationCanceledException) { return (EndSeen.StillOpen, "still open, nothing read"); }
+    }
+
+    private static async Task<(EndSeen, string)> WriteEveryAsync(Socket s, TimeSpan every, CancellationToken ct)
+    {
+        using var pace = new PeriodicTimer(every);
+        var chunk = new byte[1024];
+        long written = 0;
+        try
+        {
+            while (await pace.WaitForNextTickAsync(ct)) written += await s.SendAsync(chunk, SocketFlags.None, ct);
+        }
+        catch (SocketException e) { return (EndSeen.Error, $"writing, after {written} bytes: {e.SocketErrorCode} ({e.Message})"); }
+        catch (OperationCanceledException) { }
+        return (EndSeen.StillOpen, $"still open, {written} bytes written");
     }
 }

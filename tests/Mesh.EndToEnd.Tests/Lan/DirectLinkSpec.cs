@@ -21,8 +21,9 @@ public sealed class LanFixture : IAsyncLifetime
 /// <summary>
 /// Two edges behind one NAT router that declare their LAN addresses (issue 20; docs/testing.md, the Lan
 /// suite): their flows take a direct link the core never sees, fall back to the relay through core1 within
-/// seconds when that link is blocked, and come back to it once it works again. Each test starts from, and
-/// leaves, the direct link in use.
+/// seconds when that link is blocked, and come back to it once it works again; a flow running on the direct
+/// link when it dies ends with a reset at the app, not a hang. Each test starts from, and leaves, the direct
+/// link in use.
 /// </summary>
 public sealed class DirectLinkSpec(LanFixture fixture, ITestOutputHelper output) : IClassFixture<LanFixture>
 {
@@ -34,6 +35,12 @@ public sealed class DirectLinkSpec(LanFixture fixture, ITestOutputHelper output)
     private static readonly TimeSpan FallBack = TimeSpan.FromSeconds(20);
     /// <summary>The direct link is in the route table again this soon after it is unblocked.</summary>
     private static readonly TimeSpan Back = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// A flow whose path died ends with an error at the app this soon: bytes unacknowledged for 20 s make the
+    /// link socket give up (TCP_USER_TIMEOUT); keepalive (10 s idle, probes 3 s apart) ends an idle one at the
+    /// first probe past those 20 s (~22 s); then the reset.
+    /// </summary>
+    private static readonly TimeSpan Broken = TimeSpan.FromSeconds(40);
 
     private LanMesh Mesh => fixture.Mesh;
 
@@ -156,5 +163,51 @@ public sealed class DirectLinkSpec(LanFixture fixture, ITestOutputHelper output)
         output.WriteLine(await up);
         var (coreBack, natBack) = await FlowAsync("lan-1 127.0.0.1:8001 -> echo-2 (lan-2), direct again");
         AssertCoreSawNone(coreBack, natBack, "a flow after the direct link came back");
+    }
+
+    [LanFact]
+    public async Task Flows_on_the_direct_link_when_it_dies_end_with_a_reset_not_a_hang()
+    {
+        using var api = Mesh.Api();
+        await RoutedAsync(api, "lan-2", Within);
+        // two apps with a flow on the direct link: one keeps writing, one wrote its request and waits for a reply
+        using var writer = await Mesh.ConnectAsync("lan-1");
+        using var waiter = await Mesh.ConnectAsync("lan-1");
+        using (var echo = new CancellationTokenSource(Within))
+            foreach (var s in new[] { writer, waiter })
+                Assert.True(await ClientFlows.EchoOnceAsync(s, 4096, echo.Token), $"a new flow through lan-1's entry did not echo; warnings:\n{Mesh.Warnings()}");
+        var marks = new[] { "lan-1", "lan-2" }.ToDictionary(g => g, g => Mesh[g].Mark());
+        // what the gateways said of these flows: "flow to echo-2 from … failed: …" (logged just after the reset)
+        string FlowLines() => string.Join("\n", marks.SelectMany(m => Mesh[m.Key].Output.Split('\n').Skip(m.Value).Where(l => l.Contains("flow to echo-2"))));
+        var blocked = Stopwatch.StartNew();
+        var lost = SeenAsync(l => l.Contains("link to lan-2 lost"), marks["lan-1"], blocked);
+        Mesh.Block();
+        output.WriteLine($"blocked at {DateTime.UtcNow:HH:mm:ss.fff}Z");
+        Stopwatch unblocked;
+        Task<string> up;
+        try
+        {
+            var ends = await Task.WhenAll(ClientFlows.EndingAsync(writer, writing: true, blocked, Broken),
+                ClientFlows.EndingAsync(waiter, writing: false, blocked, Broken));
+            output.WriteLine(await lost);
+            var apps = ends.Zip(["kept writing (1 KiB every 250 ms)", "waited for a reply"]).ToList();
+            foreach (var (ending, app) in apps) output.WriteLine($"the app that {app}: {ending} after the block (bound {Broken.TotalSeconds:0}s)");
+            foreach (var (ending, app) in apps)
+                Assert.True(ending.Seen == ClientFlows.EndSeen.Error,
+                    $"the app that {app} saw {ending} after the block, not an error or reset within {Broken.TotalSeconds:0}s; "
+                    + $"the gateways' flows:\n{FlowLines()}\n{Mesh.Warnings()}");
+        }
+        finally
+        {
+            unblocked = Stopwatch.StartNew();
+            up = SeenAsync(l => l.Contains("link to lan-2 up"), Mesh["lan-1"].Mark(), unblocked);
+            Mesh.Unblock();
+        }
+
+        var (_, took) = await RoutedAsync(api, "lan-2", Back);
+        output.WriteLine($"unblocked; /v1/routes/lan-1 says lan-2 via lan-2 again after {took.TotalSeconds:0.0}s; {await up}");
+        output.WriteLine($"the gateways' flows meanwhile:\n{FlowLines()}");
+        var (core, nat) = await FlowAsync("lan-1 127.0.0.1:8001 -> echo-2 (lan-2), direct again");
+        AssertCoreSawNone(core, nat, "a flow after the direct link came back");
     }
 }
