@@ -22,12 +22,23 @@ public static class SeedPlan
 
     /// <summary>
     /// --join, then the members remembered (in that order, without repeats). A core gateway started without
-    /// --join founds the cluster: it is a seed itself, after the members it remembers.
+    /// --join founds the cluster: it is a seed itself, after the members it remembers. One that was a member
+    /// of a cluster while this process ran (it left, or was downed) goes last: the first seed founds a cluster
+    /// when no other seed answers within 3 s, and a busy peer once took longer, so that core1, rejoining after
+    /// `mesh cluster leave`, founded a second cluster and hosted a second director. Last, it founds one only
+    /// when no other seed even answers on its cluster port.
     /// </summary>
     public static IReadOnlyList<HostPort> Seeds(NodeOptions o, IEnumerable<HostPort> remembered)
     {
-        var seeds = o.Join.Concat(remembered.Where(r => !IsSelf(o, r))).Distinct().ToList();
+        var others = remembered.Where(r => !IsSelf(o, r)).ToList();
+        var seeds = o.Join.Concat(others).Distinct().ToList();
         if (o.Join.Count == 0) seeds.Add(Self(o));
+        if (others.Count > 0 && seeds.FindIndex(s => IsSelf(o, s)) is >= 0 and var at)
+        {
+            var self = seeds[at];
+            seeds.RemoveAt(at);
+            seeds.Add(self);
+        }
         return seeds;
     }
 
