@@ -93,10 +93,17 @@ public sealed record RouteMap(
     public IEnumerable<EntryConfig> EntriesOn(string gateway) => Entries.Where(e => e.Gateway == gateway);
     public IEnumerable<ServiceConfig> ServicesOwnedBy(string gateway) => Services.Values.Where(s => s.Gateway == gateway);
 
-    /// <summary>The gateways whose entries may reach <paramref name="service"/>: its allow list, else those with an entry for it.</summary>
-    public IReadOnlyList<string> AllowedOrigins(ServiceConfig service) => service.Allow.IsEmpty
-        ? Entries.Where(e => e.Service == service.Name).Select(e => e.Gateway).Distinct().Order(StringComparer.Ordinal).ToArray()
-        : service.Allow.Order(StringComparer.Ordinal).ToArray();
+    /// <summary>
+    /// For each service, the gateways whose entries may reach it: its allow list, else those with an entry for it.
+    /// All at once: the entries are grouped once (one scan per service cost ~2 s of the director's tables at 1,000 gateways).
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> AllowedOrigins()
+    {
+        var withEntry = Entries.ToLookup(e => e.Service, StringComparer.Ordinal);
+        return Services.Values.ToDictionary(s => s.Name, s => (IReadOnlyList<string>)(s.Allow.IsEmpty
+            ? withEntry[s.Name].Select(e => e.Gateway).Distinct().Order(StringComparer.Ordinal).ToArray()
+            : s.Allow.Order(StringComparer.Ordinal).ToArray()), StringComparer.Ordinal);
+    }
 
     /// <summary>The client networks an entry admits (its own list, else the mesh's); empty: everyone.</summary>
     public ImmutableArray<System.Net.IPNetwork> AllowedClients(EntryConfig entry) => entry.Allow.IsEmpty ? Settings.Allow : entry.Allow;

@@ -35,7 +35,7 @@ public static class RouteTables
         /// <summary>The map's entries and owned services by gateway, and each service's origins: looked up once, not scanned per table.</summary>
         private readonly ILookup<string, EntryConfig> _entriesOn;
         private readonly ILookup<string, ServiceConfig> _ownedBy;
-        private readonly Dictionary<string, IReadOnlyList<string>> _origins;
+        private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _origins;
 
         public Builder(RouteMap map, IReadOnlyList<LinkEdge>? links = null)
         {
@@ -48,10 +48,7 @@ public static class RouteTables
             _flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
             _entriesOn = map.Entries.ToLookup(e => e.Gateway, StringComparer.Ordinal);
             _ownedBy = map.Services.Values.ToLookup(sv => sv.Gateway, StringComparer.Ordinal);
-            var withEntry = map.Entries.ToLookup(e => e.Service, StringComparer.Ordinal);
-            _origins = map.Services.Values.ToDictionary(sv => sv.Name, sv => sv.Allow.IsEmpty
-                ? (IReadOnlyList<string>)withEntry[sv.Name].Select(e => e.Gateway).Distinct().Order(StringComparer.Ordinal).ToArray()
-                : sv.Allow.Order(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);   // RouteMap.AllowedOrigins, for all at once
+            _origins = map.AllowedOrigins();
             _paths = new PathIndex(links ?? WorkingLinks.Assumed(Members(map)), g => _gatewayByName.TryGetValue(g, out var info) && info.IsCore);
         }
 
@@ -78,7 +75,7 @@ public static class RouteTables
                 var owners = entries.Select(e => e.Owner).Where(o => o != gateway).ToHashSet(StringComparer.Ordinal);
                 var known = new HashSet<string>(owners, StringComparer.Ordinal) { gateway };
                 known.UnionWith(_dialed.Select(g => g.Name));
-                gateways = _gateways.Where(g => known.Contains(g.Name)).ToArray();
+                gateways = known.Order(StringComparer.Ordinal).Select(n => _gatewayByName[n]).ToArray();   // a few: not a scan of every gateway
                 var used = entries.Select(e => e.Service).Concat(ownedConfigs.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
                 services = used.Order(StringComparer.Ordinal).Select(n => _serviceByName[n]).ToArray();
                 destinations = owners;
