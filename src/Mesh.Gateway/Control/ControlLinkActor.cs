@@ -56,10 +56,7 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     private string? _via;
     private int _next, _failures;
     private bool _connecting;
-    /// <summary>This spell without a channel was logged at WARNING already (the loss, or a first dial that failed): more is debug.</summary>
-    private bool _saidFailing;
-    /// <summary>The last refusal said at WARNING, until a channel is up: a refusal says what to fix, once per reason.</summary>
-    private string? _lastRefusal;
+    private readonly DialFailureLog _dialFailures = new();
     private DateTimeOffset? _lostAt;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -74,7 +71,8 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         {
             if (m.Channel != _channel) return;
             _channel = null;
-            (_lostAt, _saidFailing) = (DateTimeOffset.UtcNow, true);
+            _lostAt = DateTimeOffset.UtcNow;
+            _dialFailures.OutageSaid();
             _log.Warning("control channel to the director through {0} lost ({1}); trying the next core gateway", _via, m.Reason);
             _next++;
             TryConnect();
@@ -134,7 +132,8 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     private void OnConnected(Connected m)
     {
         _connecting = false;
-        (_channel, _via, _failures, _saidFailing, _lastRefusal) = (m.Channel, $"{m.Channel.Peer} ({m.Address})", 0, false, null);
+        (_channel, _via, _failures) = (m.Channel, $"{m.Channel.Peer} ({m.Address})", 0);
+        _dialFailures.Connected();
         _ctx.Links.Track(m.Channel.Link);
         var self = Self;
         var gateway = _gateway;
@@ -172,9 +171,8 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         _next++;
         // one warning per spell (the dials alternate between core gateways, each failing its own way), and one per
         // refusal reason (an edge removed from the config, a revoked certificate: the operator must act); the rest is debug
-        if (m.Refused ? m.Error != _lastRefusal : !_saidFailing) _log.Warning("control channel to the director: {0}; retrying", m.Error);
+        if (_dialFailures.Failed(m.Error, m.Refused)) _log.Warning("control channel to the director: {0}; retrying", m.Error);
         else _log.Debug("control channel to the director: {0}; retrying", m.Error);
-        (_saidFailing, _lastRefusal) = (true, m.Refused ? m.Error : _lastRefusal);
         Timers.StartSingleTimer("connect", Connect.Instance, LinkActor.Backoff(_failures));
     }
 }

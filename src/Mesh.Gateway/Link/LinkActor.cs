@@ -76,10 +76,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private bool? _told;
     /// <summary>Since when the link is down after it was up (Environment.TickCount64), for the line that says it is back.</summary>
     private long? _lostAt;
-    /// <summary>This spell of failing was logged at WARNING already (the loss, or a first dial that failed): more is debug.</summary>
-    private bool _saidFailing;
-    /// <summary>The last refusal said at WARNING, until a dial succeeds.</summary>
-    private string? _lastRefusal;
+    private readonly DialFailureLog _dialFailures = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -116,7 +113,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             if (!_up && _lostAt is { } lost)
                 _log.Info("link to {0} up again after {1} ({2})", _peer, LogText.Duration(TimeSpan.FromMilliseconds(Environment.TickCount64 - lost)), m.Address);
             else if (!_up) _log.Info("link to {0} up ({1})", _peer, m.Address);
-            (_up, _everUp, _failures, _lostAt, _saidFailing, _lastRefusal) = (true, true, 0, null, false, null);
+            (_up, _everUp, _failures, _lostAt) = (true, true, 0, null);
+            _dialFailures.Connected();
             TellGateway();
             _ctx.Links.Add(m.Link);
             Fill();
@@ -132,15 +130,13 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             if (_up) LostUnlessAlive($"dialing failed: {m.Error}");   // the loss, if it is one, says the error
             else if (untried)
             {   // likely an address of another site's LAN: not a fault
-                if (!_saidFailing)
+                if (_dialFailures.Failed(m.Error, refused: false))
                     _log.Info("direct link to {0}: {1}; flows to {0} go through a core gateway, trying it again every {2}", _peer, m.Error,
                         LogText.Duration(ShortcutRetry));
                 else _log.Debug("direct link to {0}: {1}; retrying", _peer, m.Error);
             }
-            // a refusal says what to fix, once per reason, inside an outage too; a network failure once per outage
-            else if (m.Refused ? m.Error != _lastRefusal : !_saidFailing) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
+            else if (_dialFailures.Failed(m.Error, m.Refused)) _log.Warning("link to {0}: {1}; retrying", _peer, m.Error);
             else _log.Debug("link to {0}: {1}; retrying", _peer, m.Error);
-            if (!_up) (_saidFailing, _lastRefusal) = (true, m.Refused ? m.Error : _lastRefusal);
             TellGateway();
             // another address of the peer (a gateway with two public addresses) is tried at once; the backoff
             // comes after every address failed in turn
@@ -166,7 +162,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     {
         if (!_up || _pool.DialedAlive(AliveWithin)) return;
         _log.Warning("link to {0} lost ({1}); redialing", _peer, reason);
-        (_up, _lostAt, _saidFailing) = (false, Environment.TickCount64, true);
+        (_up, _lostAt) = (false, Environment.TickCount64);
+        _dialFailures.OutageSaid();
         TellGateway();
     }
 
