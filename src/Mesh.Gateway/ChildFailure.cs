@@ -7,6 +7,9 @@ namespace Mesh.Gateway;
 /// a restart, is wrong for most of them: a restarted actor starts again from the arguments it was created
 /// with and loses what it learned since.
 /// <list type="bullet">
+/// <item>The gateway's parts (<c>routes</c>, <c>data-plane</c>, <c>reports</c>, <c>peer-flows</c>) resume: a restart
+/// would stop their children (every entry, link and probe, or every flow peers opened) and forget the table
+/// held, or the reports' sequence numbers; the failure was one message's.</item>
 /// <item>A flow (<c>TunnelActor</c>, unnamed) stops: restarted, it would run the flow a second time on sockets
 /// the first run consumed.</item>
 /// <item>An entry (<c>listener-N</c>) and a link (<c>link-PEER</c>) resume: the failure was one message's; a
@@ -21,6 +24,7 @@ namespace Mesh.Gateway;
 public static class ChildFailure
 {
     public const string ListenerPrefix = "listener-", LinkPrefix = "link-", ProbePrefix = "probe-", Control = "control";
+    public const string Routes = "routes", DataPlane = "data-plane", Reports = "reports", PeerFlows = "peer-flows";
 
     public static Directive For(string childName) => childName switch
     {
@@ -28,6 +32,7 @@ public static class ChildFailure
         _ when childName.StartsWith(LinkPrefix, StringComparison.Ordinal) => Directive.Resume,
         _ when childName.StartsWith(ProbePrefix, StringComparison.Ordinal) => Directive.Restart,
         Control => Directive.Restart,
+        Routes or DataPlane or Reports or PeerFlows => Directive.Resume,
         _ => Directive.Stop,
     };
 

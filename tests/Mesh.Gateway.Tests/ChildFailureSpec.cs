@@ -2,7 +2,7 @@ using Akka.Actor;
 
 namespace Mesh.Gateway.Tests;
 
-/// <summary>What a failing child of the gateway becomes: flows stop, entries and links keep their state, probes start again.</summary>
+/// <summary>What a failing child of the gateway becomes: flows stop, its parts, entries and links keep their state, probes start again.</summary>
 public sealed class ChildFailureSpec : Akka.TestKit.Xunit2.TestKit
 {
     /// <summary>Counts "count" messages and answers the count; "boom" throws.</summary>
@@ -46,7 +46,11 @@ public sealed class ChildFailureSpec : Akka.TestKit.Xunit2.TestKit
     [Theory]
     [InlineData("listener-1")]
     [InlineData("link-core1")]
-    public async Task An_entry_or_a_link_that_fails_goes_on_with_what_it_had(string name)
+    [InlineData("routes")]
+    [InlineData("data-plane")]
+    [InlineData("reports")]
+    [InlineData("peer-flows")]
+    public async Task A_part_an_entry_or_a_link_that_fails_goes_on_with_what_it_had(string name)
     {
         var child = await Child(name);
         Assert.Equal(1, await child.Ask<int>("count", Answer));
