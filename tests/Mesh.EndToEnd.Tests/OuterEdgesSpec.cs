@@ -67,7 +67,7 @@ public sealed class OuterEdgesSpec : IAsyncLifetime
     public async Task An_allow_list_refuses_others_at_once_counts_it_and_a_hot_reload_opens_it()
     {
         await _core.StartAsync(Config("\"10.99.0.0/16\""));
-        await _core.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_guarded} for echo: listening"), TestMesh.Ready);
+        await _core.Node.WaitForEntryListeningAsync($"127.0.0.1:{_guarded}", "echo", TestMesh.Ready);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal("reset", await TryAsync(_guarded));
@@ -86,7 +86,7 @@ public sealed class OuterEdgesSpec : IAsyncLifetime
     public async Task A_flood_past_max_connections_is_refused_while_other_entries_the_api_reloads_and_the_store_keep_working()
     {
         await _core.StartAsync(Config("\"127.0.0.0/8\""));
-        await _core.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_limited} for echo: listening"), TestMesh.Ready);
+        await _core.Node.WaitForEntryListeningAsync($"127.0.0.1:{_limited}", "echo", TestMesh.Ready);
         var held = new List<Socket>();
         try
         {
