@@ -234,7 +234,7 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
         Assert.Equal(director, v2.GetProperty("director").GetString());
 
         // Table versions only grow (ADR 0013): the table the survivor holds when the director dies, and the next
-        var survivorNode = _mesh.Nodes[$"core{survivor}"];
+        var survivorNode = _mesh.Nodes[$"core{survivor}"];   // the version a gateway holds is only in its log lines
         await survivorNode.WaitForLineAsync(l => TableIn(l, survivor) is { Revision: 2 }, TimeSpan.FromSeconds(15));
         var held = survivorNode.Output.Split('\n').Select(l => TableIn(l, survivor)).Last(t => t is not null)!.Value;
         var mark = survivorNode.Mark();

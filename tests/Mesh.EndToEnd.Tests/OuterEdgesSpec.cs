@@ -75,6 +75,7 @@ public sealed class OuterEdgesSpec : IAsyncLifetime
         for (var i = 0; i < 20; i++) Assert.Equal("reset", await TryAsync(_guarded));
         Assert.Contains($"mesh_entry_refusals_total{{entry=\"127.0.0.1:{_guarded}\",reason=\"not_allowed\"}} 21", await MetricsAsync());
         await File.WriteAllTextAsync(_core.ConfigPath, Config("\"127.0.0.0/8\""));
+        // an entry's allow list has no surface but this line, which the count of refusal lines below also relies on
         await _core.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_guarded} for echo: allow 127.0.0.0/8"), TimeSpan.FromSeconds(15));
         Assert.Equal("served", await TryAsync(_guarded));
         // the entry logged the refusals before it logged its new allow list: all of them are printed by now

@@ -245,7 +245,7 @@ public sealed class RevocationSpec : IAsyncLifetime
     {
         var within = Cut + TimeSpan.FromSeconds(1);
         var edgeMark = _mesh.Edge2.Mark();
-        await Task.WhenAll(
+        await Task.WhenAll(   // the route table a gateway holds is only in its log; the cut and the refusals are what an operator reads
             _mesh.Core1.WaitForLineAsync(l => l.Contains("gateway core1: route table v2"), within, marks.Core1),
             _mesh.Core2.WaitForLineAsync(l => l.Contains("gateway core2: route table v2"), within, marks.Core2),
             Task.WhenAny(
