@@ -205,7 +205,7 @@ public sealed class AdminSpec(AdminMesh fixture) : IClassFixture<AdminMesh>
             Assert.Equal((sent, size), (received, bytes));
         }
         // the service "down" is down: its entry refuses at connect, which no counter sees; the gauge says so
-        await _mesh.Core1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_mesh.DownEntry} for down:") && l.Contains("not listening"), TimeSpan.FromSeconds(30));
+        await _mesh.Core1.WaitForEntryNotListeningAsync($"127.0.0.1:{_mesh.DownEntry}", "down", TimeSpan.FromSeconds(30));
         Assert.Equal(SocketError.ConnectionRefused, (await Assert.ThrowsAsync<SocketException>(() => ClientFlows.ConnectAsync(_mesh.DownEntry))).SocketErrorCode);
 
         using var http = TestMesh.Http(Api);

@@ -35,11 +35,11 @@ public sealed class AdvertiseSpec : IAsyncDisposable
             """).Replace($"links = [\"127.0.0.1:{_core.Link}\"]", $"links = [\"127.0.0.1:{_core.Link}\", \"127.0.0.1:{elsewhere}\"]");
         var node = await _core.StartAsync(config, "--advertise", "127.0.0.1");
 
-        var error = await node.WaitForLineAsync(l => l.Contains("the mesh config says other gateways dial it at"), TestMesh.Ready);
+        var error = await node.WaitForLineAsync(l => l.Contains($"127.0.0.1:{elsewhere}") && l.Contains("--advertise"), TestMesh.Ready);
         Assert.Contains($"at 127.0.0.1:{elsewhere}, but it listens on 0.0.0.0:{_core.Link} (--listen) and is known as 127.0.0.1 (--advertise)", error);
         Assert.DoesNotContain(node.Output.Split('\n'), l => l.Contains($"dial it at 127.0.0.1:{_core.Link},"));   // the served one is not reported
         Assert.Contains($"cluster address akka.ssl.tcp://mesh@127.0.0.1:{_core.ClusterPort}", node.Output);
-        await node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{entry} for echo: listening"), TestMesh.Ready);
+        await node.WaitForEntryListeningAsync($"127.0.0.1:{entry}", "echo", TestMesh.Ready);
         Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(entry), TimeSpan.FromSeconds(15)));
     }
 }

@@ -14,7 +14,6 @@ public sealed class ApiSpec : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _mesh.StartAsync(_echo.Port, downPort: FreePorts.Next(), api: true);
-        await _mesh.Core1.WaitForLineAsync(l => l.Contains("REST API on"), TestMesh.Ready);
         await _mesh.ReadyForFlowsAsync();
         _http = TestMesh.Http($"http://127.0.0.1:{_mesh.ApiPort}");
         await _http.WaitReadyAsync(TestMesh.Ready);

@@ -48,7 +48,7 @@ public sealed class ConfigPushSpec : IAsyncLifetime
 
         Assert.True(push.ExitCode == 0, push.Err);
         Assert.StartsWith("route map v2 is served", push.Out);
-        await _core.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_pushed} for echo: listening"), TimeSpan.FromSeconds(15));
+        await _core.Node.WaitForEntryListeningAsync($"127.0.0.1:{_pushed}", "echo", TimeSpan.FromSeconds(15));
         Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(_pushed), TimeSpan.FromSeconds(10)));
         var show = await MeshCli.RunAsync(["config", "show", "--json", "--api", _core.Api]);
         var served = JsonDocument.Parse(show.Out).RootElement;

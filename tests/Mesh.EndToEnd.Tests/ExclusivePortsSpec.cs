@@ -66,10 +66,9 @@ public sealed class ExclusivePortsSpec : IAsyncLifetime
             service = "echo"
             """));
 
-        var said = await _first.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{port} for echo: cannot listen"), TestMesh.Ready, mark);
-        Assert.Contains("AddressAlreadyInUse", said);
+        await _first.Node.WaitForLineAsync(l => l.Contains($"127.0.0.1:{port}") && l.Contains("AddressAlreadyInUse"), TestMesh.Ready, mark);   // says why it refuses
         holder.Stop();
-        await _first.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{port} for echo: listening"), TimeSpan.FromSeconds(30), mark);
+        await _first.Node.WaitForEntryListeningAsync($"127.0.0.1:{port}", "echo", TimeSpan.FromSeconds(30));
         Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(port), TimeSpan.FromSeconds(10)));
     }
 }

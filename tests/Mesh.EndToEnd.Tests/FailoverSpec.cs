@@ -69,7 +69,7 @@ public sealed class ThreeCores : IAsyncDisposable
                 "--config", ConfigOf(i), "--state-dir", Path.Combine(Dir, $"state{i}"), "--api", $"127.0.0.1:{Apis[i - 1]}",
                 "--api-token-file", admin, .. store ?? []];
         }
-        _args["edge1"] = ["--join", string.Join(",", Links.Select(p => $"127.0.0.1:{p}"))];
+        _args["edge1"] = ["--join", string.Join(",", Links.Select(p => $"127.0.0.1:{p}")), "--metrics", $"127.0.0.1:{FreePorts.Next()}"];
         foreach (var name in _args.Keys.Where(n => n != down).ToList()) await RestartAsync(name);
     }
 
@@ -176,7 +176,7 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
         output.WriteLine($"with core1 down, the director serves v1 {clock.Elapsed.TotalSeconds:0.0}s after the start (.NET start included)");
         var director = config.GetProperty("director").GetString();
         Assert.Equal(director, (await api3.PollJsonAsync("/v1/config", c => c.TryGetProperty("director", out _), TestMesh.Ready)).GetProperty("director").GetString());
-        await _mesh.Nodes["core2"].WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_mesh.Core2Entry} for echo: listening"), TestMesh.Ready);
+        await _mesh.Nodes["core2"].WaitForEntryListeningAsync($"127.0.0.1:{_mesh.Core2Entry}", "echo", TestMesh.Ready);
         Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(_mesh.Core2Entry), TimeSpan.FromSeconds(30)));
 
         await _mesh.RestartAsync("core1");   // the first seed comes up late: it joins, it founds nothing
@@ -214,8 +214,8 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
         output.WriteLine($"the director runs on core{dying}; the flow goes through core{survivor}'s entry; the edit adds an entry on core{other}");
 
         var entry = _mesh.Entries[survivor - 1];
-        await _mesh.Nodes["edge1"].WaitForLineAsync(l => l.Contains($"link to core{survivor} up"), TestMesh.Ready);
-        await _mesh.Nodes[$"core{survivor}"].WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{entry} for echo: listening"), TestMesh.Ready);
+        await _mesh.Nodes["edge1"].WaitForLinkUpAsync($"core{survivor}", TestMesh.Ready);
+        await _mesh.Nodes[$"core{survivor}"].WaitForEntryListeningAsync($"127.0.0.1:{entry}", "echo", TestMesh.Ready);
         Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(entry), TimeSpan.FromSeconds(30)));
         using var steady = await SteadyFlow.StartAsync(await ClientFlows.ConnectAsync(entry));
         await steady.WaitForBytesAsync(256 * 1024);
@@ -234,7 +234,7 @@ public sealed class FailoverSpec(Xunit.Abstractions.ITestOutputHelper output) : 
         Assert.Equal(director, v2.GetProperty("director").GetString());
 
         // Table versions only grow (ADR 0013): the table the survivor holds when the director dies, and the next
-        var survivorNode = _mesh.Nodes[$"core{survivor}"];
+        var survivorNode = _mesh.Nodes[$"core{survivor}"];   // the version a gateway holds is only in its log lines
         await survivorNode.WaitForLineAsync(l => TableIn(l, survivor) is { Revision: 2 }, TimeSpan.FromSeconds(15));
         var held = survivorNode.Output.Split('\n').Select(l => TableIn(l, survivor)).Last(t => t is not null)!.Value;
         var mark = survivorNode.Mark();

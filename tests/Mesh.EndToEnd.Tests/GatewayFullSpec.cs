@@ -42,7 +42,7 @@ public sealed class GatewayFullSpec(Xunit.Abstractions.ITestOutputHelper output)
         var node = await _core.StartAsync(Config());
         var said = await node.WaitForLineAsync(l => l.Contains("file descriptors: limit"), TestMesh.Ready);
         Assert.Contains($"file descriptors: limit {Limit}; client flows at most", said);
-        await node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_entry} for echo: listening"), TestMesh.Ready);
+        await node.WaitForEntryListeningAsync($"127.0.0.1:{_entry}", "echo", TestMesh.Ready);
 
         var held = new List<Socket>();
         var refused = 0;
@@ -77,7 +77,7 @@ public sealed class GatewayFullSpec(Xunit.Abstractions.ITestOutputHelper output)
                 """));
             var config = await api.PollJsonAsync("/v1/config", c => c.GetProperty("revision").GetInt64() == 2, TimeSpan.FromSeconds(15));
             Assert.Equal(2, config.GetProperty("revision").GetInt64());
-            await node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_other} for echo: listening"), TimeSpan.FromSeconds(15));
+            await node.WaitForEntryListeningAsync($"127.0.0.1:{_other}", "echo", TimeSpan.FromSeconds(15));
             Assert.DoesNotContain("reload-failed", node.Output);
             Assert.DoesNotContain("Too many open files", node.Output);
         }

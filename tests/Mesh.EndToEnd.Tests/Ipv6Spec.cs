@@ -83,11 +83,11 @@ public sealed class Ipv6Spec : IAsyncLifetime
         var core1 = await StartAsync("core1", "--listen", $"[::]:{_links[0]}", "--advertise", "[::1]", "--cluster-port", $"{_clusters[0]}", "--join", join,
             "--config", config, "--state-dir", Path.Combine(_dir, "s1"), "--api", $"[::1]:{_api}", "--api-token-file", token);
         var core2 = await StartAsync("core2", "--listen", $"[::1]:{_links[1]}", "--cluster-port", $"{_clusters[1]}", "--join", join,
-            "--config", config, "--state-dir", Path.Combine(_dir, "s2"));
-        var edge1 = await StartAsync("edge1", "--join", $"[::1]:{_links[0]},[::1]:{_links[1]}");
+            "--config", config, "--state-dir", Path.Combine(_dir, "s2"), "--metrics", $"[::1]:{FreePorts.Next()}");
+        var edge1 = await StartAsync("edge1", "--join", $"[::1]:{_links[0]},[::1]:{_links[1]}", "--metrics", $"[::1]:{FreePorts.Next()}");
 
-        await core2.WaitForLineAsync(l => l.Contains($"entry [::1]:{_entry} for echo: listening"), TestMesh.Ready);
-        await edge1.WaitForLineAsync(l => l.Contains("link to core2 up"), TestMesh.Ready);
+        await core2.WaitForEntryListeningAsync($"[::1]:{_entry}", "echo", TestMesh.Ready);
+        await edge1.WaitForLinkUpAsync("core2", TestMesh.Ready);
         using var api = TestMesh.Http($"http://[::1]:{_api}", TestMesh.ApiToken);
         var cluster = await api.PollJsonAsync("/v1/cluster", c => c.TryGetProperty("members", out var m)
             && m.EnumerateArray().Count(x => x.GetProperty("status").GetString() == "Up") == 2, TestMesh.Ready);

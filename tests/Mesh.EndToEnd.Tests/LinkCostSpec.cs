@@ -32,7 +32,7 @@ public sealed class LinkCostSpec(ITestOutputHelper output) : IAsyncLifetime
     public async Task Link_costs_hold_still_while_the_cpu_is_saturated_and_flows_run()
     {
         // the director reports costs once the links have round trips: start from the settled mesh
-        await _mesh.Core1.WaitForLineAsync(l => l.Contains("link to core2 up"), TestMesh.Ready);
+        await _mesh.Core1.WaitForLinkUpAsync("core2", TestMesh.Ready);
         var marks = (core1: _mesh.Core1.Mark(), core2: _mesh.Core2.Mark());
 
         using var loaded = new CancellationTokenSource(Load);

@@ -33,6 +33,7 @@ public sealed class NodeProcess : IAsyncDisposable
     private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string[]? launcher = null, bool keepLog = true)
     {
         Name = name;
+        (MetricsAddress, MetricsTokenFile) = MetricsFrom([.. args]);
         _mesh = Path.GetFileName(Path.TrimEndingDirectorySeparator(workDir));
         if (keepLog) _log = OpenLog(name, _mesh);
         string[] command = [.. launcher ?? [], "dotnet", dll ?? NodeDll, .. args];
@@ -50,11 +51,30 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>Where a test can read this gateway's /metrics (its --metrics, else its plain-HTTP --api on loopback), or null.</summary>
+    public string? MetricsAddress { get; }
+
+    /// <summary>The file with the token /metrics needs (read from its API), or null (--metrics needs none).</summary>
+    public string? MetricsTokenFile { get; }
+
+    private static (string? Address, string? TokenFile) MetricsFrom(string[] args)
+    {
+        string? Flag(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        static string Loopback(string address) => address.Replace("0.0.0.0:", "127.0.0.1:").Replace("[::]:", "[::1]:");
+        if (Flag("--metrics") is { } metrics) return (Loopback(metrics), null);
+        if (Flag("--api") is { } api && Flag("--api-cert") is null && (Flag("--api-read-token-file") ?? Flag("--api-token-file")) is { } token)
+            return (Loopback(api), token);
+        return (null, null);
+    }
+
     public static NodeProcess Start(string name, string workDir, params string[] args) => new(name, args, workDir);
 
     /// <summary>Starts Mesh.Node (or, with <paramref name="dll"/>, another of our binaries) inside a network namespace.</summary>
     public static NodeProcess StartIn(string netns, string name, string workDir, string[] args, string? dll = null) =>
-        new(name, args, workDir, dll, ["ip", "netns", "exec", netns]);
+        new(name, args, workDir, dll, ["ip", "netns", "exec", netns]) { Netns = netns };
+
+    /// <summary>The network namespace the process runs in (its ports are reached from inside it), or null.</summary>
+    public string? Netns { get; private init; }
 
     /// <summary>Starts Mesh.Node with its file descriptors limited to <paramref name="limit"/> (soft and hard), as a small host would.</summary>
     public static NodeProcess StartWithFileLimit(int limit, string name, string workDir, string[] args) =>

@@ -67,7 +67,7 @@ public sealed class OuterEdgesSpec : IAsyncLifetime
     public async Task An_allow_list_refuses_others_at_once_counts_it_and_a_hot_reload_opens_it()
     {
         await _core.StartAsync(Config("\"10.99.0.0/16\""));
-        await _core.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_guarded} for echo: listening"), TestMesh.Ready);
+        await _core.Node.WaitForEntryListeningAsync($"127.0.0.1:{_guarded}", "echo", TestMesh.Ready);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal("reset", await TryAsync(_guarded));
@@ -75,6 +75,7 @@ public sealed class OuterEdgesSpec : IAsyncLifetime
         for (var i = 0; i < 20; i++) Assert.Equal("reset", await TryAsync(_guarded));
         Assert.Contains($"mesh_entry_refusals_total{{entry=\"127.0.0.1:{_guarded}\",reason=\"not_allowed\"}} 21", await MetricsAsync());
         await File.WriteAllTextAsync(_core.ConfigPath, Config("\"127.0.0.0/8\""));
+        // an entry's allow list has no surface but this line, which the count of refusal lines below also relies on
         await _core.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_guarded} for echo: allow 127.0.0.0/8"), TimeSpan.FromSeconds(15));
         Assert.Equal("served", await TryAsync(_guarded));
         // the entry logged the refusals before it logged its new allow list: all of them are printed by now
@@ -86,7 +87,7 @@ public sealed class OuterEdgesSpec : IAsyncLifetime
     public async Task A_flood_past_max_connections_is_refused_while_other_entries_the_api_reloads_and_the_store_keep_working()
     {
         await _core.StartAsync(Config("\"127.0.0.0/8\""));
-        await _core.Node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_limited} for echo: listening"), TestMesh.Ready);
+        await _core.Node.WaitForEntryListeningAsync($"127.0.0.1:{_limited}", "echo", TestMesh.Ready);
         var held = new List<Socket>();
         try
         {

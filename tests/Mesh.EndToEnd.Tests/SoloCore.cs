@@ -48,6 +48,7 @@ public sealed class SoloCore : IAsyncDisposable
         Node = Start(["--name", "core1", "--listen", $"{ListenHost}:{Link}", "--cluster-port", $"{ClusterPort}", "--config", ConfigPath,
             "--api", $"{ApiHost}:{ApiPort}", "--api-token-file", tokens, "--api-read-token-file", readToken, "--state-dir", Path.Combine(Dir, "state"),
             .. more, .. await Certificates.FlagsFor("core1")]);
+        // the route table a gateway holds has no surface (API, metric) yet: its line is the only sign
         await Node.WaitForLineAsync(l => l.Contains("gateway core1: route table"), TestMesh.Ready);
         return Node;
     }

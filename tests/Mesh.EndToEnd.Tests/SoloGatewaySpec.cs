@@ -37,9 +37,10 @@ public sealed class SoloGatewaySpec : IAsyncLifetime
             listen = "127.0.0.1:{{_entry}}"
             service = "echo"
             """);
+        string[] metrics = more.Contains("--metrics") ? [] : ["--metrics", $"127.0.0.1:{FreePorts.Next()}"];
         _node = NodeProcess.Start("core1", _dir, ["--name", "core1", "--listen", $"127.0.0.1:{link}", "--cluster-port", $"{cluster}",
-            "--config", config, .. more, .. await Certificates.FlagsFor("core1")]);
-        await _node.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{_entry} for echo: listening"), TestMesh.Ready);
+            "--config", config, .. more, .. metrics, .. await Certificates.FlagsFor("core1")]);
+        await _node.WaitForEntryListeningAsync($"127.0.0.1:{_entry}", "echo", TestMesh.Ready);
         return _node;
     }
 
@@ -55,7 +56,7 @@ public sealed class SoloGatewaySpec : IAsyncLifetime
         var node = await StartAsync("--log-format", "json");
         var before = node.Mark();
         await FlowAsync(64 << 10);
-        await node.WaitForLineAsync(l => l.Contains("service echo at") && l.Contains("is up"), TimeSpan.FromSeconds(30));
+        await node.WaitForOwnedServiceAsync("echo", TimeSpan.FromSeconds(30), up: true);
 
         var lines = node.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.All(lines, line =>
@@ -76,7 +77,7 @@ public sealed class SoloGatewaySpec : IAsyncLifetime
     public async Task Every_text_line_names_the_gateway_and_Akka_says_only_warnings_unless_the_log_level_is_debug()
     {
         var node = await StartAsync();
-        await node.WaitForLineAsync(l => l.Contains("service echo at") && l.Contains("is up"), TimeSpan.FromSeconds(30));
+        await node.WaitForOwnedServiceAsync("echo", TimeSpan.FromSeconds(30), up: true);
         var lines = node.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.All(lines, line => Assert.StartsWith("core1: [", line));
         Assert.Contains(lines, l => l.Contains("cluster: core1 is up (") && l.Contains("this gateway is a member"));   // Mesh's line for Akka's

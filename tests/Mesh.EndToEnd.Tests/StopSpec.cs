@@ -21,6 +21,7 @@ public sealed class StopSpec(Xunit.Abstractions.ITestOutputHelper output) : IAsy
     {
         await _mesh.StartAsync(echoPort: 1, downPort: 2);
         await _mesh.ReadyForFlowsAsync();
+        // core2's own view of the cluster: it serves no API here (one would change what stopping it measures)
         await _mesh.AllAsync(_mesh.Core2.WaitForLineAsync(l => l.Contains("cluster: core1 is up ("), TestMesh.Ready));
 
         var clock = Stopwatch.StartNew();

@@ -55,11 +55,10 @@ public sealed class TestMesh : IAsyncDisposable
     /// <param name="api">core1 serves the REST API on <see cref="ApiPort"/> (--api, --api-token-file)</param>
     /// <param name="moreServices">[services.NAME] tables a test adds to the mesh config</param>
     /// <param name="moreEntries">[[entries]] a test adds (kept after the others: TOML needs them together)</param>
-    /// <summary>With <c>metrics</c>: each gateway's /metrics port (--metrics), by name.</summary>
-    public Dictionary<string, int> MetricsPorts { get; } = [];
+    /// <summary>Each gateway's /metrics port (--metrics), by name: tests wait for the gateways' state there.</summary>
+    public Dictionary<string, int> MetricsPorts { get; } = new[] { "core1", "core2", "edge1", "edge2" }.ToDictionary(n => n, _ => FreePorts.Next());
 
-    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false, string moreServices = "", string moreEntries = "",
-        bool metrics = false)
+    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false, string moreServices = "", string moreEntries = "")
     {
         var config = ConfigPath;
         await File.WriteAllTextAsync(config, $$"""
@@ -115,23 +114,22 @@ public sealed class TestMesh : IAsyncDisposable
         var readTokenFile = Path.Combine(_dir, "api-read.token");
         await File.WriteAllTextAsync(readTokenFile, ApiReadToken + "\n");
         string[] rest = api ? ["--api", $"127.0.0.1:{ApiPort}", "--api-token-file", tokenFile, "--api-read-token-file", readTokenFile] : [];
-        if (metrics) foreach (var name in new[] { "core1", "core2", "edge1", "edge2" }) MetricsPorts[name] = FreePorts.Next();
         Core1 = await Start("core1", ["--listen", $"127.0.0.1:{Link1}", "--cluster-port", $"{p1}", "--join", join, "--config", config, .. store, .. rest]);
         Core2 = await Start("core2", ["--listen", $"127.0.0.1:{Link2}", "--cluster-port", $"{p2}", "--join", join, "--config", config, .. store]);
         Edge1 = await Start("edge1", "--join", EdgeJoin);
         Edge2 = await Start("edge2", "--join", EdgeJoin);
     }
 
-    /// <summary>Waits until flows can start: the entries listen and the links are warm.</summary>
+    /// <summary>Waits until flows can start: the entries listen, the links are warm, the owners have their route tables.</summary>
     public Task ReadyForFlowsAsync() => AllAsync(
-        Core1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{EchoEntry} for echo: listening"), Ready),
-        Core1.WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
-        Core2.WaitForLineAsync(l => l.Contains("gateway core2: route table"), Ready),
-        Edge1.WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
-        Edge1.WaitForLineAsync(l => l.Contains("link to core2 up"), Ready),
-        Edge1.WaitForLineAsync(l => l.Contains($"entry 127.0.0.1:{Echo2Entry} for echo2: listening"), Ready),
-        Edge2.WaitForLineAsync(l => l.Contains("link to core1 up"), Ready),
-        Edge2.WaitForLineAsync(l => l.Contains("gateway edge2: route table"), Ready));
+        Core1.WaitForEntryListeningAsync($"127.0.0.1:{EchoEntry}", "echo", Ready),
+        Core1.WaitForLinkUpAsync("core2", Ready),
+        Core2.WaitForOwnedServiceAsync("echo2", Ready),
+        Edge1.WaitForLinkUpAsync("core1", Ready),
+        Edge1.WaitForLinkUpAsync("core2", Ready),
+        Edge1.WaitForEntryListeningAsync($"127.0.0.1:{Echo2Entry}", "echo2", Ready),
+        Edge2.WaitForLinkUpAsync("core1", Ready),
+        Edge2.WaitForOwnedServiceAsync("echo3", Ready));
 
     /// <summary>
     /// Waits for all of <paramref name="waits"/>; when one times out, the failure shows the last lines of

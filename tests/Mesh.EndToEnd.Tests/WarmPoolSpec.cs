@@ -18,7 +18,7 @@ public sealed class WarmPoolSpec(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await _mesh.StartAsync(_echo.Port, FreePorts.Next(), metrics: true);
+        await _mesh.StartAsync(_echo.Port, FreePorts.Next());
         await _mesh.ReadyForFlowsAsync();
         _edge1 = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_mesh.MetricsPorts["edge1"]}") };
     }
