@@ -4,13 +4,13 @@
 # (5% core gateways, the rest edges; 10 services and 20 entries per gateway; every gateway dials every core and
 # reports those links up, 1-40 ms) and measures, as medians of several runs (fewer at large sizes): loading it
 # (RouteMapLoader), the working links from every report (WorkingLinks.From), every gateway's table
-# (RouteTables.For), one core-edge link down (2 reports, then every table again), an unchanged report, the
+# (RouteTables.For), one core-edge link down (2 reports, then every gateway's delta), an unchanged report, the
 # biggest table and all tables as the nodes' serializer writes them (MeshSerializer) and the CPU that takes,
 # and the managed memory of the tables held. Prints a Markdown row per size (the targets of issue 19 under the
 # 1,000 row), then the figures by size as in docs/PERFORMANCE.md; progress goes to stderr.
 # A size whose tables would take longer than --budget SECONDS (600) is estimated from a sample of --sample N (10)
 # tables, marked ~. --sizes 5000 is for running by hand (minutes). --runs N overrides the runs per figure.
-# --check [GATEWAYS] (50, a few seconds): exits non-zero unless the tables kept report by report have the next
+# --check [GATEWAYS] (50, a few seconds): exits non-zero unless the tables gateways hold, applying deltas report by report, have the next
 # hops of a computation from scratch (200 seeded link changes), and a link down then up gives the first tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."

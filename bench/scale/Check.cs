@@ -8,7 +8,7 @@ namespace Mesh.Bench.Scale;
 /// --check: what any faster way of keeping the tables must still give. The tables the director holds after a
 /// run of link reports, applied one by one (<see cref="Stepwise"/>), must have the next hops a computation
 /// from scratch gives for the same reports; a link that goes down and comes back up must give the first
-/// tables again. Today both sides are the same full computation; an incremental director replaces Stepwise.
+/// tables again. Stepwise is the director's incremental way, with the gateways applying deltas.
 /// </summary>
 public static class Check
 {
@@ -56,7 +56,8 @@ public static class Check
         foreach (var f in failures.Take(10)) log.WriteLine($"  MISMATCH: {f}");
         if (failures.Count > 10) log.WriteLine($"  ... and {failures.Count - 10} more");
         log.WriteLine(failures.Count == 0
-            ? $"check passed: {gateways} gateways, {steps} reports applied one by one, next hops equal to a computation from scratch after each"
+            ? $"check passed: {gateways} gateways, {steps} reports applied one by one, next hops equal to a computation from scratch after each " +
+              $"({director.Deltas:N0} deltas applied by the gateways, {director.WholeTables:N0} whole tables)"
             : $"check FAILED: {failures.Count} mismatch(es)");
         return failures.Count == 0 ? 0 : 1;
     }
@@ -86,34 +87,62 @@ public static class Check
     }
 
     /// <summary>
-    /// The director's way (DirectorActor.OnLinkReport): keep the report; unless its links are the same as the last
-    /// one's, derive the working links again, and build every table again (one builder) only when they changed.
+    /// The director's way (DirectorActor.OnLinkReport): the report goes into the link book; when working links
+    /// changed, the table cache updates paths where the change matters and publishes a new version. Each gateway
+    /// then asks with the version it holds, as RouteTableClient does, and applies the delta it gets (or takes the
+    /// whole table): <see cref="Tables"/> are the tables the gateways hold, so a table the cache wrongly carried
+    /// over, or a wrong delta, shows as a difference from the computation from scratch.
     /// </summary>
-    private sealed class Stepwise(RouteMap map, IReadOnlyDictionary<string, LinkReport> reports)
+    private sealed class Stepwise
     {
-        private readonly Dictionary<string, LinkReport> _reports = new(reports);
-        private IReadOnlyList<LinkEdge> _links = WorkingLinks.From(RouteTables.Members(map), reports);
-        private Dictionary<string, RouteTable>? _tables;
+        private readonly RouteMap _map;
+        private readonly Dictionary<string, LinkReport> _reports;
+        private readonly LinkBook _book;
+        private readonly TableCache _cache = new();
+        private readonly Dictionary<string, RouteTable> _held = [];
+        private long _counter;
+
+        public Stepwise(RouteMap map, IReadOnlyDictionary<string, LinkReport> reports)
+        {
+            (_map, _reports) = (map, new Dictionary<string, LinkReport>(reports));
+            _book = new LinkBook(RouteTables.Members(map), _reports);
+            _cache.Reset(map, _book);
+            _cache.Publish(TableVersion.Of(1, 0), []);
+            Fetch();
+        }
 
         public IReadOnlyDictionary<string, LinkReport> Reports => _reports;
-
-        public IReadOnlyDictionary<string, RouteTable> Tables => _tables ??= Built();
-
-        private Dictionary<string, RouteTable> Built()
-        {
-            var builder = new RouteTables.Builder(map, _links);
-            return map.Gateways.Keys.ToDictionary(g => g, g => builder.For(1, g));
-        }
+        public IReadOnlyDictionary<string, RouteTable> Tables => _held;
+        public int Deltas { get; private set; }
+        public int WholeTables { get; private set; }
 
         public void Apply(LinkReport report)
         {
-            var same = _reports.TryGetValue(report.Gateway, out var applied) && report.SameLinksAs(applied);
             _reports[report.Gateway] = report;
-            if (same) return;   // as the director: nothing paths use changed
-            var links = WorkingLinks.From(RouteTables.Members(map), _reports);
-            if (WorkingLinks.Describe(_links, links).Length == 0) return;
-            _links = links;
-            _tables = null;
+            var changes = _book.Apply(report);
+            if (changes.Count == 0) return;
+            _cache.LinksChanged(changes);
+            _cache.Publish(TableVersion.Of(1, ++_counter), []);
+            Fetch();
+        }
+
+        private void Fetch()
+        {
+            foreach (var gateway in _map.Gateways.Keys)
+            {
+                var known = _held.TryGetValue(gateway, out var held) ? held.Version : 0;
+                switch (_cache.Answer(gateway, known, deltas: true))
+                {
+                    case RouteTableDelta delta:
+                        _held[gateway] = delta.ApplyTo(held!) ?? throw new InvalidOperationException($"a delta for {gateway} on a base it does not hold");
+                        Deltas++;
+                        break;
+                    case RouteTable table:
+                        _held[gateway] = table;
+                        WholeTables++;
+                        break;
+                }
+            }
         }
     }
 }

@@ -15,6 +15,9 @@ public sealed record Figures(int Gateways, int Services, int Entries, long Confi
     /// <summary>The biggest table of an edge that does not relay (core gateways get every gateway and service: they relay).</summary>
     public long BiggestEdgeTableBytes { get; init; }
     public string BiggestEdge { get; init; } = "";
+    /// <summary>The biggest delta a gateway got after the link went down (null: estimated, not measured).</summary>
+    public long? BiggestDeltaBytes { get; init; }
+    public string BiggestDelta { get; init; } = "";
 }
 
 /// <summary>Runs and budget: how many timed runs per figure, and how long all the table work of one size may take before it is estimated.</summary>
@@ -89,32 +92,50 @@ public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerial
         }
         var serialize = Timing.Median(Runs, () => Serialize(held));
 
-        // one core-edge link down: the edge reports it, the core sends its routine report; each report is a
-        // recomputation of the working links, then every table is built again
+        // one core-edge link down, as the director does it: the edge reports it and the core sends its routine
+        // report, each into the link book; paths are updated where the change matters, a new version is published,
+        // and every gateway asks with the version it holds (RouteTableClient) and gets its delta
         var edge = mesh.Edges[0];
         var core = SyntheticMesh.CheapestCore(reports[edge]);
         var down = SyntheticMesh.WithLink(reports[edge], core, up: false);
         var coreAgain = reports[core] with { Sequence = reports[core].Sequence + 1 };
-        var current = new Dictionary<string, LinkReport>();
-        RouteTable[] after = [];
+        var members = RouteTables.Members(map).ToList();
+        LinkBook book = null!;
+        TableCache cache = null!;
+        IRoutingMessage[] answers = [];
+        var current = new Dictionary<string, LinkReport>(reports);
         var linkDown = Timing.Median(Runs, () =>
         {
-            var before = links;
             foreach (var report in new[] { down, coreAgain })
             {
+                var applied = current[report.Gateway];
                 current[report.Gateway] = report;
-                var now = WorkingLinks.From(RouteTables.Members(map), current);
-                _ = WorkingLinks.Describe(before, now);
-                before = now;
+                if (report.SameLinksAs(applied)) continue;   // the director acknowledges an unchanged report at once
+                if (book.Apply(report) is { Count: > 0 } changes) cache.LinksChanged(changes);
             }
-            after = AllTables(map, before);
-        }, setup: () => { current = new Dictionary<string, LinkReport>(reports); after = []; }, warmUp: false);
-        var changed = held.Zip(after).Count(p => !p.First.NextHops.SequenceEqual(p.Second.NextHops));
-        log.WriteLine($"  link {core}-{edge} down: {linkDown.WallMs:N0} ms ({linkDown.CpuMs:N0} ms CPU), {changed} of {held.Length} tables' next hops changed");
-        after = [];
+            cache.Publish(Version + 1, []);
+            answers = mesh.All.Select(g => cache.Answer(g, Version, deltas: true)).ToArray();
+        }, setup: () =>
+        {
+            answers = [];
+            current = new Dictionary<string, LinkReport>(reports);
+            book = new LinkBook(members, reports);
+            cache = new TableCache();
+            cache.Reset(map, book);
+            cache.Publish(Version, []);
+            foreach (var g in mesh.All) _ = cache.For(g);   // every gateway holds the first version
+        });   // warmed up: a director has run its code before (tiered JIT)
+        var deltas = answers.OfType<RouteTableDelta>().ToArray();
+        if (deltas.Length != answers.Length) throw new InvalidOperationException($"{answers.Length - deltas.Length} gateways got a whole table after a link change");
+        var changed = deltas.Count(d => !d.IsEmpty);
+        var (biggestDelta, biggestDeltaGateway) = deltas.Select(d => (serializer.ToBinary(d).LongLength, d.Gateway)).Max();
+        log.WriteLine($"  link {core}-{edge} down: {linkDown.WallMs:N1} ms ({linkDown.CpuMs:N1} ms CPU), {changed} of {held.Length} tables changed; " +
+                      $"biggest delta {biggestDelta:N0} bytes ({biggestDeltaGateway})");
+        answers = [];
 
         return new Figures(mesh.Gateways, mesh.Services, mesh.Entries, configBytes, load, linksCost, links.Count, tables, linkDown, changed,
-            routine, biggest, biggestGateway, all, serialize, memory, false, loadBefore, "", 0) { BiggestEdgeTableBytes = biggestEdge, BiggestEdge = biggestEdgeName };
+            routine, biggest, biggestGateway, all, serialize, memory, false, loadBefore, "", 0)
+            { BiggestEdgeTableBytes = biggestEdge, BiggestEdge = biggestEdgeName, BiggestDeltaBytes = biggestDelta, BiggestDelta = biggestDeltaGateway };
     }
 
     /// <summary>

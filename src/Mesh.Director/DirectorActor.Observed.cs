@@ -56,7 +56,7 @@ public sealed partial class DirectorActor
             if (ReportAdmission.Admit(r, map, now, out _) is { } admitted) _health.Restore(admitted);
             else dropped++;
         _events.Restore(observed.Events);
-        _links = WorkingLinks.From(RouteTables.Members(map), _reports);
+        ResetLinks(map);
         RecomputeDown();
         _log.Info("director: restored what the previous director observed until {0:HH:mm:ss} UTC: {1}, {2}{3}", observed.SavedAt,
             Plural.Count(observed.Gateways.Count, "gateway"), Plural.Count(observed.Events.Count, "event"), dropped > 0 ? $"; dropped {Plural.Count(dropped, "report")} that fail the checks" : "");

@@ -77,9 +77,8 @@ public sealed partial class DirectorActor
         }
         _held = false;
         _version = TableVersion.Of(_revision, _pathsEpoch);
-        _tables.Clear();
-        _builder = null;
-        foreach (var w in _waiters) w.ReplyTo.Tell(TableFor(w.Gateway));
+        _tables.Publish(_version, _down);
+        foreach (var w in _waiters) w.ReplyTo.Tell(TableOrUnchanged(w.Request));
         _waiters.Clear();
         _mediator?.Tell(new Akka.Cluster.Tools.PublishSubscribe.Publish(Mesh.Contracts.Topics.Routes, new RouteMapChanged(_version)));
         KeepReservedAhead();

@@ -18,6 +18,6 @@ public sealed partial class DirectorActor
         }).ToArray();
         return new MeshView(_revision, services, entries,
             map.Gateways.Values.OrderBy(g => g.Name, StringComparer.Ordinal).Select(GatewayViewOf).ToArray(),
-            _links.Select(l => new LinkView(l.A, l.B, l.Cost)).ToArray(), _events.ToArray());
+            Links.Select(l => new LinkView(l.A, l.B, l.Cost)).ToArray(), _events.ToArray());
     }
 }

@@ -44,7 +44,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     {
         public static readonly SweepWaiters Instance = new();
     }
-    private sealed record Waiter(IActorRef ReplyTo, string Gateway, long KnownVersion, DateTimeOffset Deadline);
+    private sealed record Waiter(IActorRef ReplyTo, GetRouteTable Request, DateTimeOffset Deadline);
 
     private readonly DirectorSettings _settings;
     private readonly IDirectorStore _store;
@@ -52,15 +52,16 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Waiter> _waiters = [];
-    private readonly Dictionary<string, RouteTable> _tables = [];
+    /// <summary>The tables of the current version, and what each gateway was served last (the base of its delta).</summary>
+    private readonly TableCache _tables = new();
     private readonly Dictionary<string, LinkReport> _reports = [];
     private RouteMap? _map;
     private long _revision, _version;
     /// <summary>The table counter of <see cref="_revision"/> (DirectorActor.Versions.cs).</summary>
     private long _pathsEpoch;
-    private IReadOnlyList<LinkEdge> _links = [];
-    /// <summary>The tables of the current map and links (shared lists, one path index); dropped with the cached tables.</summary>
-    private RouteTables.Builder? _builder;
+    /// <summary>The working links, kept report by report.</summary>
+    private LinkBook? _linkBook;
+    private IReadOnlyList<LinkEdge> Links => _linkBook?.Working() ?? [];
 
     public IStash Stash { get; set; } = null!;
 
@@ -112,7 +113,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
     private void Serving()
     {
         Receive<GetRouteTable>(Answer);
-        Receive<GetGatewayRoutes>(m => Sender.Tell(new GatewayRoutes(_map?.Gateways.ContainsKey(m.Gateway) == true ? TableFor(m.Gateway) : null)));
+        Receive<GetGatewayRoutes>(m => Sender.Tell(new GatewayRoutes(_map?.Gateways.ContainsKey(m.Gateway) == true ? _tables.For(m.Gateway) : null)));
         Receive<LinkReport>(OnLinkReport);
         Receive<HealthReport>(OnHealthReport);
         Receive<GetDirectorStatus>(_ => Sender.Tell(Status()));
@@ -147,7 +148,7 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         _configErrors = [];
         foreach (var gone in _reports.Keys.Where(g => !map.Gateways.ContainsKey(g)).ToList()) _reports.Remove(gone);
         ForgetGatewaysNotIn(map);
-        _links = WorkingLinks.From(RouteTables.Members(map), _reports);
+        ResetLinks(map);
         _down = DownServices();
         Event(EventLevel.Info, EventKind.ReloadApplied, source, $"route map v{revision} from {source}: " +
             Mesh.Contracts.Logging.Plural.MapSize(map.Gateways.Count, map.Services.Count, map.Entries.Length));
@@ -176,16 +177,15 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
             Sender.Tell(new LinkReportReceived(report.Sequence, _version));
             return;
         }
-        var links = WorkingLinks.From(RouteTables.Members(_map), _reports);
-        var changes = WorkingLinks.Describe(_links, links);
-        if (changes.Length == 0)
+        var changes = _linkBook!.Apply(report);
+        if (changes.Count == 0)
         {
             Sender.Tell(new LinkReportReceived(report.Sequence, _version));
             return;
         }
-        _links = links;
+        _tables.LinksChanged(changes);
         _pathsEpoch++;
-        _log.Info("director: links changed ({0}, reported by {1}): paths {2}", changes, report.Gateway,
+        _log.Info("director: links changed ({0}, reported by {1}): paths {2}", LinkChange.Describe(changes), report.Gateway,
             TableVersion.Text(TableVersion.Of(_revision, _pathsEpoch)));
         Republish();
         Sender.Tell(new LinkReportReceived(report.Sequence, _version));
@@ -214,22 +214,18 @@ public sealed partial class DirectorActor : ReceiveActor, IWithUnboundedStash, I
         Heard(request.Gateway);
         if (request.KnownVersion != _version || request.Wait <= TimeSpan.Zero) { Sender.Tell(TableOrUnchanged(request)); return; }
         var wait = request.Wait < _settings.MaxLongPoll ? request.Wait : _settings.MaxLongPoll;
-        _waiters.Add(new Waiter(Sender, request.Gateway, request.KnownVersion, Now + wait));
+        _waiters.Add(new Waiter(Sender, request, Now + wait));
     }
 
+    /// <summary>Unchanged, what changed since the version the gateway holds (when it takes deltas), or its whole table.</summary>
     private IRoutingMessage TableOrUnchanged(GetRouteTable request) =>
-        request.KnownVersion == _version ? new RouteTableUnchanged(_version) : TableFor(request.Gateway);
+        request.KnownVersion == _version ? new RouteTableUnchanged(_version) : _tables.Answer(request.Gateway, request.KnownVersion, request.Deltas);
 
-    /// <summary>The table of a declared gateway (built once per version).</summary>
-    private RouteTable TableFor(string gateway)
+    /// <summary>Links from the reports kept, from scratch (a new config, a restored state): every table is built again.</summary>
+    private void ResetLinks(RouteMap map)
     {
-        if (!_tables.TryGetValue(gateway, out var table))
-        {
-            _builder ??= new RouteTables.Builder(_map!, _links);
-            table = _builder.For(_version, gateway) with { DownServices = _down };
-            _tables[gateway] = table;
-        }
-        return table;
+        _linkBook = new LinkBook(RouteTables.Members(map), _reports);
+        _tables.Reset(map, _linkBook);
     }
 
     private void Sweep()

@@ -55,6 +55,7 @@ public sealed class GatewayActor : ReceiveActor
         // the director's answers: to the part that asked (and the watchdog hears that it answered)
         Receive<RouteTable>(Answer);
         Receive<RouteTableUnchanged>(Answer);
+        Receive<RouteTableDelta>(Answer);
         Receive<RouteTableUnavailable>(Answer);
         Receive<RouteMapChanged>(m => _routes.Forward(m));
         Receive<GetCurrentRouteTable>(m => _routes.Forward(m));

@@ -7,7 +7,7 @@ namespace Mesh.ControlPlane.Tests;
 /// <summary>What each gateway's table holds: everything for those that relay or accept links, what it uses for any other edge.</summary>
 public sealed class RouteTablesSpec
 {
-    private static readonly RouteMap Map = RouteMapLoader.Load("""
+    internal static readonly RouteMap Map = RouteMapLoader.Load("""
         [mesh]
         name = "m"
         [gateways.core1]

@@ -18,12 +18,13 @@ public sealed class SerializationSpec() : Akka.TestKit.Xunit2.TestKit(MeshHocon.
 
     public static readonly IReadOnlyList<object> Samples =
     [
-        new GetRouteTable("edge1", 3, TimeSpan.FromSeconds(15)),
+        new GetRouteTable("edge1", 3, TimeSpan.FromSeconds(15)) { Deltas = true },
         new RouteTable(5, "m", "edge1", true, [new ListenEntry("127.0.0.1:1", "s", "o") { Allow = ["10.0.0.0/8"], MaxConnections = 7 }],
             [new OwnedService("s", "127.0.0.1:2", new CheckSpec("tcp", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), 2, 3, null)),
              new OwnedService("db", "127.0.0.1:3", new CheckSpec("mysql", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), 2, 3, null, User: "meshcheck"))],
             [new GatewayInfo("core1", true, ["127.0.0.1:7443"])], [new ServiceInfo("s", "edge1")], Flows, [new NextHop("core1", "core1")],
             [new DownService("s", "down")]) { Revoked = ["sha256:" + new string('a', 64)], Access = [new ServiceAccess("s", ["core1"])] },
+        new RouteTableDelta(5, 6, "edge1", [new NextHop("core1", "core2") { Cost = 3 }], ["core3"], [new DownService("s", "down")]),
         new RouteTableUnchanged(5), new RouteTableUnavailable("why"), new RouteMapChanged(6),
         new LinkReport("edge1", 9, [new LinkStatus("core1", true, 1.5)], "0.8.0"), new LinkReportReceived(9, 5),
         new HealthReport("edge1", 9, [new ServiceHealth("s", HealthState.Down, "refused", DateTimeOffset.UnixEpoch)]), new HealthReportReceived(9),
@@ -60,6 +61,14 @@ public sealed class SerializationSpec() : Akka.TestKit.Xunit2.TestKit(MeshHocon.
         var payload = "{\"$type\":\"System.IO.FileInfo, System.IO.FileSystem\",\"OriginalPath\":\"/etc/passwd\"}"u8.ToArray();
         Assert.ThrowsAny<Exception>(() => Sys.Serialization.Deserialize(payload, 1, typeof(object)));
         Assert.Throws<InvalidOperationException>(() => Sys.Serialization.FindSerializerFor(new FileInfo("/tmp/x")).ToBinary(new FileInfo("/tmp/x")));
+    }
+
+    [Fact]
+    public void A_gateway_that_predates_deltas_asks_without_the_field_and_is_sent_whole_tables()
+    {
+        var older = """{"gateway":"edge1","knownVersion":3,"wait":"00:00:15"}"""u8.ToArray();   // GetRouteTable as such a gateway writes it
+        var asked = Assert.IsType<GetRouteTable>(WireCodec.FromJson("rt.get", older));
+        Assert.False(asked.Deltas);
     }
 
     /// <summary>CheckSpec as a gateway from before check.user had it (the shape an older node deserializes into).</summary>

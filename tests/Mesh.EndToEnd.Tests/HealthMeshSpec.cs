@@ -21,6 +21,8 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
     private readonly RedisServer _redis = new();
     private readonly TestMesh _mesh = new();
     private readonly int _cacheEntry = FreePorts.Next();
+    /// <summary>An entry for it on edge2: edge2 learns the service is down from a delta over its control channel.</summary>
+    private readonly int _edgeCacheEntry = FreePorts.Next();
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
@@ -36,6 +38,10 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
             [[entries]]
             gateway = "core1"
             listen = "127.0.0.1:{{_cacheEntry}}"
+            service = "cache"
+            [[entries]]
+            gateway = "edge2"
+            listen = "127.0.0.1:{{_edgeCacheEntry}}"
             service = "cache"
             """);
         await _mesh.ReadyForFlowsAsync();
@@ -54,6 +60,8 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
     private Task<JsonElement> CacheHealth(string state) => _http.PollJsonAsync("/v1/services/cache",
         s => s.GetProperty("health").GetString() == state, TimeSpan.FromSeconds(20));
 
+    private static string RouteTables(string received) => $"mesh_route_tables_total{{received=\"{received}\"}}";
+
     private async Task<string> PingThroughEntry()
     {
         using var s = await ClientFlows.ConnectAsync(_cacheEntry);
@@ -70,6 +78,8 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("up", (await CacheHealth("up")).GetProperty("health").GetString());
         Assert.Equal("+PONG\r\n", await PingThroughEntry());
 
+        await _mesh.Edge2.WaitForEntryListeningAsync($"127.0.0.1:{_edgeCacheEntry}", "cache", TimeSpan.FromSeconds(10));
+        var whole = await _mesh.Edge2.WaitForMetricAsync(RouteTables("whole"), v => v >= 1, TimeSpan.FromSeconds(5));
         var killed = Stopwatch.StartNew();
         await _redis.StopAsync();
         var down = await CacheHealth("down");
@@ -91,6 +101,10 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(shownDown.Elapsed < TimeSpan.FromSeconds(1), $"the entry listened {shownDown.Elapsed} after the director knew");
         var refused = await Assert.ThrowsAsync<SocketException>(() => ClientFlows.ConnectAsync(_cacheEntry));
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        // edge2 too, from what changed since the table it held (a delta over its control channel), not a whole table
+        await _mesh.Edge2.WaitForEntryNotListeningAsync($"127.0.0.1:{_edgeCacheEntry}", "cache", TimeSpan.FromSeconds(5));
+        await _mesh.Edge2.WaitForMetricAsync(RouteTables("delta"), v => v >= 1, TimeSpan.FromSeconds(5));
+        Assert.Equal(whole, await _mesh.Edge2.WaitForMetricAsync(RouteTables("whole"), _ => true, TimeSpan.FromSeconds(5)));
 
         var started = Stopwatch.StartNew();
         await _redis.StartAsync();

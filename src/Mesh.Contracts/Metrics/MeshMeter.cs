@@ -30,5 +30,7 @@ public static class MeshMeter
     /// <summary>Flows this gateway relayed between two others (a core gateway on a path), by the link they came from and the one they went on.</summary>
     public static readonly Counter<long> RelayedFlows = Meter.CreateCounter<long>("mesh.relay.flows", description: "Flows relayed through this gateway, by the gateway they came from and the next hop");
     public static readonly Counter<long> Reloads = Meter.CreateCounter<long>("mesh.reloads", description: "Config loads by the director on this node, by result (applied, failed)");
+    /// <summary>Route tables this gateway applied, by how they came: whole, or as a delta on the one it held (ADR 0017).</summary>
+    public static readonly Counter<long> RouteTables = Meter.CreateCounter<long>("mesh.route.tables", description: "Route tables this gateway applied, by how they came (whole, delta)");
     public static readonly Counter<long> DirectorStarts = Meter.CreateCounter<long>("mesh.director.starts", description: "Times the director started on this node (a failover moves it)");
 }

@@ -5,7 +5,14 @@ namespace Mesh.Contracts.Routing;
 /// it answers at once; otherwise it holds the request up to <paramref name="Wait"/> (a long poll) and answers
 /// <see cref="RouteTableUnchanged"/>. Edges behind NAT use this because the director never pushes to them.
 /// </summary>
-public sealed record GetRouteTable(string Gateway, long KnownVersion, TimeSpan Wait) : IRoutingMessage;
+public sealed record GetRouteTable(string Gateway, long KnownVersion, TimeSpan Wait) : IRoutingMessage
+{
+    /// <summary>
+    /// The asker applies a <see cref="RouteTableDelta"/> to the table it holds. False from a gateway older than deltas
+    /// (the JSON lacks the field): it gets whole tables, as before.
+    /// </summary>
+    public bool Deltas { get; init; }
+}
 
 /// <summary>The answer when the gateway's table is still the one it knows.</summary>
 public sealed record RouteTableUnchanged(long Version) : IRoutingMessage;

@@ -23,6 +23,7 @@ public static class WireCodec
         ("rt", typeof(RouteTable)),
         ("rt.same", typeof(RouteTableUnchanged)),
         ("rt.none", typeof(RouteTableUnavailable)),
+        ("rt.delta", typeof(RouteTableDelta)),
         ("rt.changed", typeof(RouteMapChanged)),
         ("links", typeof(LinkReport)),
         ("links.ack", typeof(LinkReportReceived)),

@@ -29,10 +29,79 @@ public sealed class PathIndex
         foreach (var list in _neighbours.Values) list.Sort((x, y) => string.CompareOrdinal(x.Peer, y.Peer));   // the same order on every director
     }
 
+    private PathIndex(Dictionary<string, List<(string Peer, double Cost)>> neighbours, Func<string, bool> relays,
+        Dictionary<string, Dictionary<string, Label>> fromRelay) =>
+        (_neighbours, _relays, _fromRelay) = (neighbours, relays, fromRelay);
+
     private void Add(string from, string to, double cost)
     {
         if (!_neighbours.TryGetValue(from, out var list)) _neighbours[from] = list = [];
         list.Add((to, cost));
+    }
+
+    /// <summary>
+    /// The index after <paramref name="changes"/>, sharing what they leave alone; this one is unchanged. A link between
+    /// two relays may change any path: every relay's paths are computed again (when asked). A link with an end
+    /// that does not relay (an edge) changes only the paths that end there, since no path passes through it: its
+    /// label is taken again in each relay's paths from its relay neighbours (a few lookups per relay), as the
+    /// Dijkstra would have set it. <paramref name="changed"/> says which tables may differ.
+    /// </summary>
+    public PathIndex With(IReadOnlyList<LinkChange> changes, out PathsChanged changed)
+    {
+        var neighbours = new Dictionary<string, List<(string Peer, double Cost)>>(_neighbours, StringComparer.Ordinal);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in changes.Where(c => c.A != c.B))
+        {
+            Replace(c.A, c.B, c.After?.Cost);
+            Replace(c.B, c.A, c.After?.Cost);
+        }
+        foreach (var list in touched.Select(g => neighbours[g])) list.Sort((x, y) => string.CompareOrdinal(x.Peer, y.Peer));
+        if (changes.Any(c => _relays(c.A) && _relays(c.B)))
+        {
+            changed = PathsChanged.All;
+            return new PathIndex(neighbours, _relays, []);
+        }
+        var ends = changes.SelectMany(c => new[] { c.A, c.B }).Where(g => !_relays(g)).ToHashSet(StringComparer.Ordinal);
+        var next = new PathIndex(neighbours, _relays, new Dictionary<string, Dictionary<string, Label>>(_fromRelay.Count, StringComparer.Ordinal));
+        var destinations = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (relay, labels) in _fromRelay)
+        {
+            var copy = new Dictionary<string, Label>(labels, StringComparer.Ordinal);
+            foreach (var end in ends)
+            {
+                var label = next.EndLabel(copy, relay, end);
+                var had = copy.TryGetValue(end, out var was);
+                if (label is { } l) copy[end] = l;
+                else copy.Remove(end);
+                if (had != label.HasValue || (had && label is { } now && now != was)) destinations.Add(end);
+            }
+            next._fromRelay[relay] = copy;
+        }
+        changed = new PathsChanged(false, ends, destinations);
+        return next;
+
+        void Replace(string from, string to, double? cost)
+        {
+            var list = touched.Add(from) ? neighbours[from] = [.. neighbours.GetValueOrDefault(from) ?? []] : neighbours[from];
+            list.RemoveAll(n => n.Peer == to);
+            if (cost is { } c) list.Add((to, c));
+        }
+    }
+
+    /// <summary>
+    /// The label of <paramref name="end"/> (a gateway that does not relay) in <paramref name="relay"/>'s paths: the
+    /// best of its relay neighbours' labels plus the link, as the Dijkstra sets it (same order of comparison).
+    /// </summary>
+    private Label? EndLabel(Dictionary<string, Label> labels, string relay, string end)
+    {
+        Label? best = null;
+        foreach (var (peer, cost) in _neighbours.GetValueOrDefault(end) ?? [])
+        {
+            if (!_relays(peer) || !labels.TryGetValue(peer, out var at)) continue;
+            var via = new Label(at.Cost + cost, at.Hops + 1, peer == relay ? end : at.FirstHop);
+            if (best is not { } b || Compare(via, b) < 0) best = via;
+        }
+        return best;
     }
 
     /// <summary>Destination -> (next hop, path cost) from <paramref name="source"/>, for each of <paramref name="destinations"/> it can reach (null: every gateway it can reach).</summary>
@@ -95,4 +164,21 @@ public sealed class PathIndex
         x.Cost != y.Cost ? x.Cost.CompareTo(y.Cost)
         : x.Hops != y.Hops ? x.Hops.CompareTo(y.Hops)
         : string.CompareOrdinal(x.FirstHop, y.FirstHop);
+}
+
+/// <summary>
+/// Which tables a change of links may alter. <paramref name="Everything"/>: a link between relays changed, any path
+/// may differ. Otherwise only the tables of <paramref name="Sources"/> (their own links changed) and those with a next
+/// hop to one of <paramref name="Destinations"/> (a relay's path to it changed).
+/// </summary>
+public sealed record PathsChanged(bool Everything, IReadOnlySet<string> Sources, IReadOnlySet<string> Destinations)
+{
+    /// <summary>Any table may differ (a new config, a link between relays).</summary>
+    public static readonly PathsChanged All = new(true, new HashSet<string>(), new HashSet<string>());
+
+    /// <summary>Both changes at once (a table held for its version number waits while more change).</summary>
+    public PathsChanged And(PathsChanged other) =>
+        Everything || other.Everything ? All
+        : new(false, Sources.Union(other.Sources, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal),
+            Destinations.Union(other.Destinations, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal));
 }

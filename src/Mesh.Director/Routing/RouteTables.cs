@@ -21,40 +21,129 @@ public static class RouteTables
     public static IEnumerable<Member> Members(RouteMap map) =>
         map.Gateways.Values.Select(g => new Member(g.Name, g.Kind == GatewayKind.Core, g.AcceptsLinks));
 
-    /// <summary>The tables of one map and one set of working links; build it again when either changes.</summary>
+    /// <summary>
+    /// The tables of one map and one set of working links. What comes from the map alone (each gateway's entries,
+    /// services, the gateways it knows) is built once per map and shared by the builders that follow a change of
+    /// links (<see cref="With"/>): tables of one config share those lists, so a delta compares them by reference.
+    /// </summary>
     public sealed class Builder
     {
-        private readonly RouteMap _map;
+        private readonly MapParts _parts;
+        private readonly PathIndex _paths;
+
+        public Builder(RouteMap map, IReadOnlyList<LinkEdge>? links = null)
+        {
+            _parts = new MapParts(map);
+            _paths = new PathIndex(links ?? WorkingLinks.Assumed(Members(map)), _parts.IsCore);
+        }
+
+        private Builder(MapParts parts, PathIndex paths) => (_parts, _paths) = (parts, paths);
+
+        /// <summary>The builder after a change of links: the same map parts, paths updated where the change matters.</summary>
+        public Builder With(IReadOnlyList<LinkChange> changes, out PathsChanged changed) => new(_parts, _paths.With(changes, out changed));
+
+        /// <summary>
+        /// Whether <paramref name="gateway"/>'s table may differ after <paramref name="changed"/>: its own links changed,
+        /// or it has a next hop to a gateway whose paths changed (a core gateway or an edge that accepts links has one to every gateway).
+        /// </summary>
+        public bool MayDiffer(string gateway, PathsChanged changed)
+        {
+            if (changed.Everything || changed.Sources.Contains(gateway)) return true;
+            if (changed.Destinations.Count == 0) return false;
+            return _parts.Of(gateway).Destinations is not { } wanted || wanted.Overlaps(changed.Destinations);
+        }
+
+        /// <summary>
+        /// <paramref name="held"/> (this gateway's table before <paramref name="changed"/>) under <paramref name="version"/>, its next hops
+        /// to the destinations whose paths changed taken again and the others kept: a relay's table after a link
+        /// change costs the few destinations that changed, not all of them. Null when its own links changed (or
+        /// any path may have): build it with <see cref="For"/>.
+        /// </summary>
+        public RouteTable? Patched(RouteTable held, PathsChanged changed, long version)
+        {
+            var part = _parts.Of(held.Gateway);
+            if (changed.Everything || changed.Sources.Contains(held.Gateway) || !part.Declared || !ReferenceEquals(held.Entries, part.Entries)) return null;
+            var wanted = (part.Destinations is { } mine ? changed.Destinations.Where(mine.Contains) : changed.Destinations)
+                .Where(d => d != held.Gateway).Order(StringComparer.Ordinal).ToList();
+            var now = _paths.From(held.Gateway, wanted);
+            var hops = new List<NextHop>(held.NextHops.Count + wanted.Count);
+            var i = 0;
+            foreach (var destination in wanted)
+            {
+                while (i < held.NextHops.Count && string.CompareOrdinal(held.NextHops[i].Destination, destination) < 0) hops.Add(held.NextHops[i++]);
+                var had = i < held.NextHops.Count && held.NextHops[i].Destination == destination ? held.NextHops[i++] : null;
+                if (!now.TryGetValue(destination, out var path)) continue;   // no longer reached
+                var hop = new NextHop(destination, path.Via) { Cost = path.Cost };
+                hops.Add(hop == had ? had : hop);
+            }
+            while (i < held.NextHops.Count) hops.Add(held.NextHops[i++]);
+            return held with { Version = version, NextHops = hops.ToArray() };
+        }
+
+        public RouteTable For(long version, string gateway)
+        {
+            var part = _parts.Of(gateway);
+            var hops = part.Declared
+                ? _paths.From(gateway, part.Destinations).OrderBy(h => h.Key, StringComparer.Ordinal)
+                    .Select(h => new NextHop(h.Key, h.Value.Via) { Cost = h.Value.Cost }).ToArray()
+                : [];
+            return new RouteTable(version, _parts.Map.MeshName, gateway, part.Declared, part.Entries, part.Owned, part.Gateways, part.Services,
+                _parts.Flows, hops)
+            {
+                Revoked = _parts.Revoked, Access = part.Access,
+            };
+        }
+    }
+
+    /// <summary>What one gateway's table takes from the map: built once per map, shared by every version of its table.</summary>
+    /// <param name="Destinations">the gateways it needs next hops to; null: every gateway it reaches</param>
+    private sealed record GatewayPart(bool Declared, ListenEntry[] Entries, OwnedService[] Owned, ServiceAccess[] Access,
+        IReadOnlyList<GatewayInfo> Gateways, IReadOnlyList<ServiceInfo> Services, IReadOnlySet<string>? Destinations);
+
+    /// <summary>The lists every table of one map shares, and each gateway's part (made when first asked).</summary>
+    private sealed class MapParts
+    {
+        public RouteMap Map { get; }
+        public FlowSettings Flows { get; }
+        /// <summary>One list for every table (the map's is a struct: each table would box its own copy, and deltas compare by reference).</summary>
+        public IReadOnlyList<string> Revoked { get; }
         private readonly GatewayInfo[] _gateways;
         private readonly Dictionary<string, GatewayInfo> _gatewayByName;
         private readonly ServiceInfo[] _services;
         private readonly Dictionary<string, ServiceInfo> _serviceByName;
         private readonly GatewayInfo[] _dialed;
-        private readonly FlowSettings _flows;
-        private readonly PathIndex _paths;
         /// <summary>The map's entries and owned services by gateway, and each service's origins: looked up once, not scanned per table.</summary>
         private readonly ILookup<string, EntryConfig> _entriesOn;
         private readonly ILookup<string, ServiceConfig> _ownedBy;
         private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _origins;
+        private readonly Dictionary<string, GatewayPart> _parts = new(StringComparer.Ordinal);
 
-        public Builder(RouteMap map, IReadOnlyList<LinkEdge>? links = null)
+        public MapParts(RouteMap map)
         {
-            _map = map;
+            Map = map;
             _gateways = map.Gateways.Values.Select(g => new GatewayInfo(g.Name, g.Kind == GatewayKind.Core, g.Links.Select(l => l.ToString()).ToArray())).ToArray();
             _gatewayByName = _gateways.ToDictionary(g => g.Name, StringComparer.Ordinal);
             _services = map.Services.Values.Select(s => new ServiceInfo(s.Name, s.Gateway)).ToArray();
             _serviceByName = _services.ToDictionary(s => s.Name, StringComparer.Ordinal);
             _dialed = _gateways.Where(g => g.Links.Count > 0).ToArray();
-            _flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
+            Revoked = map.Settings.Revoked.ToArray();
+            Flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
             _entriesOn = map.Entries.ToLookup(e => e.Gateway, StringComparer.Ordinal);
             _ownedBy = map.Services.Values.ToLookup(sv => sv.Gateway, StringComparer.Ordinal);
             _origins = map.AllowedOrigins();
-            _paths = new PathIndex(links ?? WorkingLinks.Assumed(Members(map)), g => _gatewayByName.TryGetValue(g, out var info) && info.IsCore);
         }
 
-        public RouteTable For(long version, string gateway)
+        public bool IsCore(string gateway) => _gatewayByName.TryGetValue(gateway, out var info) && info.IsCore;
+
+        public GatewayPart Of(string gateway)
         {
-            var map = _map;
+            if (!_parts.TryGetValue(gateway, out var part)) _parts[gateway] = part = Make(gateway);
+            return part;
+        }
+
+        private GatewayPart Make(string gateway)
+        {
+            var map = Map;
             var entries = _entriesOn[gateway]
                 .Select(e => new ListenEntry(e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway)
                 {
@@ -65,29 +154,15 @@ public static class RouteTables
             var owned = ownedConfigs.Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check))).ToArray();
             var access = ownedConfigs.Select(s => new ServiceAccess(s.Name, _origins[s.Name])).ToArray();
             var declared = _gatewayByName.TryGetValue(gateway, out var self);
-            var everything = self is { } s0 && (s0.IsCore || s0.Links.Count > 0);
-
-            IReadOnlyList<GatewayInfo> gateways = _gateways;
-            IReadOnlyList<ServiceInfo> services = _services;
-            IEnumerable<string>? destinations = null;
-            if (declared && !everything)
-            {
-                var owners = entries.Select(e => e.Owner).Where(o => o != gateway).ToHashSet(StringComparer.Ordinal);
-                var known = new HashSet<string>(owners, StringComparer.Ordinal) { gateway };
-                known.UnionWith(_dialed.Select(g => g.Name));
-                gateways = known.Order(StringComparer.Ordinal).Select(n => _gatewayByName[n]).ToArray();   // a few: not a scan of every gateway
-                var used = entries.Select(e => e.Service).Concat(ownedConfigs.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
-                services = used.Order(StringComparer.Ordinal).Select(n => _serviceByName[n]).ToArray();
-                destinations = owners;
-            }
-            var hops = declared
-                ? _paths.From(gateway, destinations).OrderBy(h => h.Key, StringComparer.Ordinal)
-                    .Select(h => new NextHop(h.Key, h.Value.Via) { Cost = h.Value.Cost }).ToArray()
-                : [];
-            return new RouteTable(version, map.MeshName, gateway, declared, entries, owned, gateways, services, _flows, hops)
-            {
-                Revoked = map.Settings.Revoked, Access = access,
-            };
+            if (!declared || self!.IsCore || self.Links.Count > 0)   // a relay, or an edge any gateway may dial: it knows them all
+                return new GatewayPart(declared, entries, owned, access, _gateways, _services, null);
+            var owners = entries.Select(e => e.Owner).Where(o => o != gateway).ToHashSet(StringComparer.Ordinal);
+            var known = new HashSet<string>(owners, StringComparer.Ordinal) { gateway };
+            known.UnionWith(_dialed.Select(g => g.Name));
+            var gateways = known.Order(StringComparer.Ordinal).Select(n => _gatewayByName[n]).ToArray();   // a few: not a scan of every gateway
+            var used = entries.Select(e => e.Service).Concat(ownedConfigs.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
+            var services = used.Order(StringComparer.Ordinal).Select(n => _serviceByName[n]).ToArray();
+            return new GatewayPart(true, entries, owned, access, gateways, services, owners);
         }
     }
 

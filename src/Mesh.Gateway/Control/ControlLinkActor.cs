@@ -152,7 +152,7 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         object message;
         try { message = WireCodec.Unframe(bytes.Span); }
         catch (WireException e) { return Close(e.Message); }
-        if (message is not (RouteTable or RouteTableUnchanged or RouteTableUnavailable or LinkReportReceived or HealthReportReceived))
+        if (message is not (RouteTable or RouteTableDelta or RouteTableUnchanged or RouteTableUnavailable or LinkReportReceived or HealthReportReceived))
             return Close($"unexpected {message.GetType().Name}");
         gateway.Tell(message);
         return Task.CompletedTask;

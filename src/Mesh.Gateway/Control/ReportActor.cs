@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using Mesh.Contracts.Health;
 using Mesh.Contracts.Routing;
-using Mesh.Gateway.Flows;
 using Mesh.Gateway.Health;
 using Mesh.Gateway.Link;
 using Mesh.Transport.Links;
@@ -18,7 +17,7 @@ namespace Mesh.Gateway.Control;
 public sealed class ReportActor : ReceiveActor, IWithTimers
 {
     /// <param name="flows">null: control plane only (no links to report)</param>
-    public static Props Props(GatewaySettings settings, IDirectorChannel director, FlowContext? flows) =>
+    public static Props Props(GatewaySettings settings, IDirectorChannel director, Flows.FlowContext? flows) =>
         Akka.Actor.Props.Create(typeof(ReportActor), settings, director, flows);
 
     private sealed record ReportLinks
@@ -32,7 +31,7 @@ public sealed class ReportActor : ReceiveActor, IWithTimers
 
     private readonly GatewaySettings _settings;
     private readonly IDirectorChannel _director;
-    private readonly FlowContext? _flows;
+    private readonly Flows.FlowContext? _flows;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LinkReporter _reporter;
     private readonly HealthReporter _health;
@@ -40,7 +39,7 @@ public sealed class ReportActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ReportActor(GatewaySettings settings, IDirectorChannel director, FlowContext? flows)
+    public ReportActor(GatewaySettings settings, IDirectorChannel director, Flows.FlowContext? flows)
     {
         (_settings, _director, _flows) = (settings, director, flows);
         _reporter = new LinkReporter(settings.Name);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Mesh.Contracts.Metrics;
 using Mesh.Contracts.Routing;
 
 namespace Mesh.Gateway.Control;
@@ -38,7 +39,8 @@ public sealed class RouteTableClient : ReceiveActor, IWithTimers
     {
         (_settings, _director, _dataPlane) = (settings, director, dataPlane);
         Receive<Tick>(_ => OnTick());
-        Receive<RouteTable>(Apply);
+        Receive<RouteTable>(table => Apply(table, Received.Whole));
+        Receive<RouteTableDelta>(OnDelta);
         Receive<RouteTableUnchanged>(_ =>
         {
             _lastProblem = null;
@@ -81,11 +83,30 @@ public sealed class RouteTableClient : ReceiveActor, IWithTimers
 
     private void Fetch()
     {
-        _director.Send(new GetRouteTable(_settings.Name, _table?.Version ?? 0, _settings.LongPollWait));
+        _director.Send(new GetRouteTable(_settings.Name, _table?.Version ?? 0, _settings.LongPollWait) { Deltas = true });
         _pendingSince = Now;
     }
 
-    private void Apply(RouteTable table)
+    /// <summary>
+    /// Paths or health changed: the director sent what changed since the version held here. A delta on another
+    /// base (a table lost on the way, a director that moved) is not applied: the whole table is asked for (version 0).
+    /// </summary>
+    private void OnDelta(RouteTableDelta delta)
+    {
+        if (_table is { } held && delta.ApplyTo(held) is { } next)
+        {
+            Apply(next, Received.Delta);
+            return;
+        }
+        _log.Debug("gateway {0}: a route-table delta from {1} does not apply to {2} held here; asking for the whole table", _settings.Name,
+            TableVersion.Text(delta.BaseVersion), _table is null ? "no table" : TableVersion.Text(_table.Version));
+        _director.Send(new GetRouteTable(_settings.Name, 0, TimeSpan.Zero) { Deltas = true });
+        _pendingSince = Now;
+    }
+
+    private enum Received { Whole, Delta }
+
+    private void Apply(RouteTable table, Received how)
     {
         if (table.Version != _table?.Version || _table is null)
         {   // any other version is applied: the director is the authority. Versions only grow (ADR 0013), so one
@@ -95,6 +116,7 @@ public sealed class RouteTableClient : ReceiveActor, IWithTimers
                     TableVersion.Text(table.Version), TableVersion.Text(held.Version));
             _table = table;
             _lastProblem = null;
+            MeshMeter.RouteTables.Add(1, new KeyValuePair<string, object?>("received", how == Received.Whole ? "whole" : "delta"));
             _log.Info("gateway {0}: {1}", _settings.Name, table.Summary);
             if (!table.Declared)
                 _log.Warning("gateway {0}: the mesh config does not declare this gateway; add [gateways.{0}]", _settings.Name);

@@ -1,0 +1,93 @@
+namespace Mesh.Contracts.Routing;
+
+/// <summary>
+/// What changed in a gateway's table since the version it holds, when only paths or health changed (a link
+/// went down, a service stopped answering): the next hops set or removed, and the services down if they
+/// changed. A few hundred bytes where the whole table of a core gateway grows with the mesh. Anything else
+/// changed (a reload): the director sends the whole table. A gateway that does not hold
+/// <paramref name="BaseVersion"/> asks for the whole table.
+/// </summary>
+/// <param name="Hops">next hops new or changed since <paramref name="BaseVersion"/></param>
+/// <param name="HopsRemoved">destinations no longer reached</param>
+/// <param name="DownServices">the services down now; null: as in the held table</param>
+public sealed record RouteTableDelta(long BaseVersion, long Version, string Gateway, IReadOnlyList<NextHop> Hops,
+    IReadOnlyList<string> HopsRemoved, IReadOnlyList<DownService>? DownServices) : IRoutingMessage
+{
+    /// <summary>
+    /// The delta from <paramref name="held"/> to <paramref name="next"/> (the same gateway's tables), or null when
+    /// more than next hops and health differ. The rest is compared by reference: the director shares it between
+    /// the tables of one config, so a reload (new lists, even equal ones) gets a whole table.
+    /// </summary>
+    public static RouteTableDelta? Between(RouteTable held, RouteTable next)
+    {
+        if (held.Gateway != next.Gateway || held.Mesh != next.Mesh || held.Declared != next.Declared
+            || !ReferenceEquals(held.Entries, next.Entries) || !ReferenceEquals(held.Owned, next.Owned)
+            || !ReferenceEquals(held.Gateways, next.Gateways) || !ReferenceEquals(held.Services, next.Services)
+            || !ReferenceEquals(held.Access, next.Access) || !ReferenceEquals(held.Revoked, next.Revoked) || held.Flows != next.Flows)
+            return null;
+        var (set, removed) = ReferenceEquals(held.NextHops, next.NextHops) ? ([], []) : HopChanges(held.NextHops, next.NextHops);
+        var down = SameDown(held.DownServices, next.DownServices) ? null : next.DownServices ?? [];
+        return new RouteTableDelta(held.Version, next.Version, next.Gateway, set, removed, down);
+    }
+
+    /// <summary>
+    /// The hops set and removed between two lists ordered by destination (as the director orders them): one walk
+    /// of both, where a hop the director kept is the same object (a reference compare); lists in another order by a lookup.
+    /// </summary>
+    private static (List<NextHop> Set, List<string> Removed) HopChanges(IReadOnlyList<NextHop> before, IReadOnlyList<NextHop> after)
+    {
+        List<NextHop> set = [];
+        List<string> removed = [];
+        if (!Ordered(before) || !Ordered(after))
+        {
+            var was = before.ToDictionary(h => h.Destination, StringComparer.Ordinal);
+            foreach (var hop in after)
+                if (!was.Remove(hop.Destination, out var old) || old != hop) set.Add(hop);
+            removed.AddRange(was.Keys.Order(StringComparer.Ordinal));
+            return (set, removed);
+        }
+        int i = 0, j = 0;
+        while (i < before.Count || j < after.Count)
+        {
+            var order = i == before.Count ? 1 : j == after.Count ? -1 : string.CompareOrdinal(before[i].Destination, after[j].Destination);
+            if (order < 0) removed.Add(before[i++].Destination);
+            else if (order > 0) set.Add(after[j++]);
+            else
+            {
+                if (!ReferenceEquals(before[i], after[j]) && before[i] != after[j]) set.Add(after[j]);
+                i++;
+                j++;
+            }
+        }
+        return (set, removed);
+    }
+
+    private static bool Ordered(IReadOnlyList<NextHop> hops)
+    {
+        for (var i = 1; i < hops.Count; i++)
+            if (string.CompareOrdinal(hops[i - 1].Destination, hops[i].Destination) >= 0) return false;
+        return true;
+    }
+
+    /// <summary>The table <paramref name="held"/> becomes; null if it is not this delta's base (the gateway then asks for the whole table).</summary>
+    public RouteTable? ApplyTo(RouteTable held)
+    {
+        if (held.Version != BaseVersion || held.Gateway != Gateway) return null;
+        IReadOnlyList<NextHop> hops = held.NextHops;
+        if (Hops.Count > 0 || HopsRemoved.Count > 0)
+        {
+            var byDestination = new SortedDictionary<string, NextHop>(StringComparer.Ordinal);
+            foreach (var hop in held.NextHops) byDestination[hop.Destination] = hop;
+            foreach (var gone in HopsRemoved) byDestination.Remove(gone);
+            foreach (var hop in Hops) byDestination[hop.Destination] = hop;
+            hops = byDestination.Values.ToArray();   // ordered by destination, as the director orders them
+        }
+        return held with { Version = Version, NextHops = hops, DownServices = DownServices ?? held.DownServices };
+    }
+
+    /// <summary>True when nothing but the version changed: the gateway keeps its table under the new number.</summary>
+    public bool IsEmpty => Hops.Count == 0 && HopsRemoved.Count == 0 && DownServices is null;
+
+    private static bool SameDown(IReadOnlyList<DownService>? a, IReadOnlyList<DownService>? b) =>
+        ReferenceEquals(a, b) || (a ?? []).SequenceEqual(b ?? []);
+}
