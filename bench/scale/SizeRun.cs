@@ -18,6 +18,9 @@ public sealed record Figures(int Gateways, int Services, int Entries, long Confi
     /// <summary>The biggest delta a gateway got after the link went down (null: estimated, not measured).</summary>
     public long? BiggestDeltaBytes { get; init; }
     public string BiggestDelta { get; init; } = "";
+    /// <summary>A link between two core gateways 100 ms slower: every path and table again, the config's lists kept.</summary>
+    public Cost? CoreLinkChange { get; init; }
+    public int? CoreLinkTablesChanged { get; init; }
 }
 
 /// <summary>Runs and budget: how many timed runs per figure, and how long all the table work of one size may take before it is estimated.</summary>
@@ -99,18 +102,56 @@ public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerial
         var core = SyntheticMesh.CheapestCore(reports[edge]);
         var down = SyntheticMesh.WithLink(reports[edge], core, up: false);
         var coreAgain = reports[core] with { Sequence = reports[core].Sequence + 1 };
+        var (linkDown, answers) = DirectorChange(map, reports, [down, coreAgain]);
+        var deltas = answers.OfType<RouteTableDelta>().ToArray();
+        if (deltas.Length != answers.Length) throw new InvalidOperationException($"{answers.Length - deltas.Length} gateways got a whole table after a link change");
+        var changed = deltas.Count(d => !d.IsEmpty);
+        var (biggestDelta, biggestDeltaGateway) = deltas.Select(d => (serializer.ToBinary(d).LongLength, d.Gateway)).Max();
+        log.WriteLine($"  link {core}-{edge} down: {linkDown.WallMs:N1} ms ({linkDown.CpuMs:N1} ms CPU), {changed} of {held.Length} tables changed; " +
+                      $"biggest delta {biggestDelta:N0} bytes ({biggestDeltaGateway})");
+        answers = [];
+
+        // a link between two core gateways changes cost: any path may move, so every relay's paths are computed
+        // again and every table built again from the config's lists the director keeps (the full recomputation
+        // of paths; a reload also builds those lists, see "all tables")
+        var core1 = mesh.Cores[0];
+        var core2 = SyntheticMesh.CheapestCore(reports[core1] with { Links = reports[core1].Links.Where(l => mesh.Cores.Contains(l.Peer)).ToArray() });
+        LinkReport Slower(string from, string to) => reports[from] with
+        {
+            Sequence = reports[from].Sequence + 1,
+            Links = reports[from].Links.Select(l => l.Peer == to ? l with { RttMs = (l.RttMs ?? 1) + 100 } : l).ToArray(),
+        };
+        var (coreLink, coreAnswers) = DirectorChange(map, reports, [Slower(core1, core2), Slower(core2, core1)]);   // both ends time it
+        var coreChanged = coreAnswers.Count(a => a is RouteTableDelta { IsEmpty: false });
+        log.WriteLine($"  link {core1}-{core2} 100 ms slower: {coreLink.WallMs:N1} ms ({coreLink.CpuMs:N1} ms CPU), {coreChanged} of {held.Length} tables changed");
+
+        return new Figures(mesh.Gateways, mesh.Services, mesh.Entries, configBytes, load, linksCost, links.Count, tables, linkDown, changed,
+            routine, biggest, biggestGateway, all, serialize, memory, false, loadBefore, "", 0)
+            {
+                BiggestEdgeTableBytes = biggestEdge, BiggestEdge = biggestEdgeName, BiggestDeltaBytes = biggestDelta, BiggestDelta = biggestDeltaGateway,
+                CoreLinkChange = coreLink, CoreLinkTablesChanged = coreChanged,
+            };
+    }
+
+    /// <summary>
+    /// Reports arriving at the director, as it handles them, every gateway holding the first version: each report
+    /// into the link book unless it says the same as the last (acknowledged at once), paths updated where a change
+    /// matters, a new version, and every gateway's answer to a request with the version it holds (its delta).
+    /// </summary>
+    private (Cost Cost, IRoutingMessage[] Answers) DirectorChange(RouteMap map, Dictionary<string, LinkReport> reports, LinkReport[] arriving)
+    {
         var members = RouteTables.Members(map).ToList();
         LinkBook book = null!;
         TableCache cache = null!;
         IRoutingMessage[] answers = [];
         var current = new Dictionary<string, LinkReport>(reports);
-        var linkDown = Timing.Median(Runs, () =>
+        var cost = Timing.Median(Runs, () =>
         {
-            foreach (var report in new[] { down, coreAgain })
+            foreach (var report in arriving)
             {
                 var applied = current[report.Gateway];
                 current[report.Gateway] = report;
-                if (report.SameLinksAs(applied)) continue;   // the director acknowledges an unchanged report at once
+                if (report.SameLinksAs(applied)) continue;
                 if (book.Apply(report) is { Count: > 0 } changes) cache.LinksChanged(changes);
             }
             cache.Publish(Version + 1, []);
@@ -123,19 +164,9 @@ public sealed class SizeRun(SyntheticMesh mesh, RunSettings settings, MeshSerial
             cache = new TableCache();
             cache.Reset(map, book);
             cache.Publish(Version, []);
-            foreach (var g in mesh.All) _ = cache.For(g);   // every gateway holds the first version
+            foreach (var g in mesh.All) _ = cache.For(g);
         });   // warmed up: a director has run its code before (tiered JIT)
-        var deltas = answers.OfType<RouteTableDelta>().ToArray();
-        if (deltas.Length != answers.Length) throw new InvalidOperationException($"{answers.Length - deltas.Length} gateways got a whole table after a link change");
-        var changed = deltas.Count(d => !d.IsEmpty);
-        var (biggestDelta, biggestDeltaGateway) = deltas.Select(d => (serializer.ToBinary(d).LongLength, d.Gateway)).Max();
-        log.WriteLine($"  link {core}-{edge} down: {linkDown.WallMs:N1} ms ({linkDown.CpuMs:N1} ms CPU), {changed} of {held.Length} tables changed; " +
-                      $"biggest delta {biggestDelta:N0} bytes ({biggestDeltaGateway})");
-        answers = [];
-
-        return new Figures(mesh.Gateways, mesh.Services, mesh.Entries, configBytes, load, linksCost, links.Count, tables, linkDown, changed,
-            routine, biggest, biggestGateway, all, serialize, memory, false, loadBefore, "", 0)
-            { BiggestEdgeTableBytes = biggestEdge, BiggestEdge = biggestEdgeName, BiggestDeltaBytes = biggestDelta, BiggestDelta = biggestDeltaGateway };
+        return (cost, answers);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Mesh.Contracts.Routing;
+
 namespace Mesh.Director.Routing;
 
 /// <summary>
@@ -7,36 +9,140 @@ namespace Mesh.Director.Routing;
 /// destination, over the paths computed once per relay (one Dijkstra each, cached). A relay's own
 /// paths are that Dijkstra. Ties go to the smaller hop count, then to the alphabetically first next hop,
 /// the same as one Dijkstra from the source would give (<see cref="Paths"/>).
+/// Gateways are numbered once (<see cref="Nodes"/>) and paths kept in arrays: at 1,000 gateways the relays'
+/// Dijkstras relax ~2.4 million links, which string-keyed dictionaries made the most of a full recomputation.
 /// </summary>
 public sealed class PathIndex
 {
-    private readonly Dictionary<string, List<(string Peer, double Cost)>> _neighbours = [];
-    private readonly Func<string, bool> _relays;
-    private readonly Dictionary<string, Dictionary<string, Label>> _fromRelay = [];
+    /// <summary>A path's label: cost, hops, and its first hop (a gateway's number; -1 for the source itself).</summary>
+    private readonly record struct Label(double Cost, int Hops, int FirstHop)
+    {
+        public static readonly Label Unreached = new(double.PositiveInfinity, int.MaxValue, int.MaxValue);
+        public bool Reached => !double.IsPositiveInfinity(Cost);
+    }
 
-    /// <summary>A path's label: cost, hops, and its first hop (empty for the source itself).</summary>
-    private readonly record struct Label(double Cost, int Hops, string FirstHop);
+    /// <summary>The gateways the links name, by number, with their ordinal rank (tie-breaks, ordered output): shared by the indexes that follow a change.</summary>
+    private sealed class Nodes
+    {
+        public readonly string[] Names;
+        public readonly Dictionary<string, int> Ids;
+        public readonly int[] Rank;
+        public readonly int[] ByRank;
+        public readonly bool[] Relays;
+
+        public Nodes(IEnumerable<string> names, Func<string, bool> relays)
+        {
+            Names = names.Distinct(StringComparer.Ordinal).ToArray();
+            Ids = new Dictionary<string, int>(Names.Length, StringComparer.Ordinal);
+            for (var i = 0; i < Names.Length; i++) Ids[Names[i]] = i;
+            ByRank = Enumerable.Range(0, Names.Length).OrderBy(i => Names[i], StringComparer.Ordinal).ToArray();
+            Rank = new int[Names.Length];
+            for (var r = 0; r < ByRank.Length; r++) Rank[ByRank[r]] = r;
+            Relays = Names.Select(relays).ToArray();
+        }
+    }
+
+    private readonly Func<string, bool> _relays;
+    private readonly Nodes _nodes;
+    private readonly (int Peer, double Cost)[][] _neighbours;
+    private readonly Label[]?[] _fromRelay;
+    private readonly IComparer<Label> _order;
 
     /// <param name="relays">the gateways a path may pass through; null: every gateway</param>
     public PathIndex(IEnumerable<LinkEdge> links, Func<string, bool>? relays = null)
     {
         _relays = relays ?? (_ => true);
-        foreach (var l in links.Where(l => l.A != l.B))
+        var list = links.Where(l => l.A != l.B).ToList();
+        _nodes = new Nodes(list.SelectMany(l => new[] { l.A, l.B }), _relays);
+        var lists = new List<(int, double)>[_nodes.Names.Length];
+        for (var i = 0; i < lists.Length; i++) lists[i] = [];
+        foreach (var l in list)
         {
-            Add(l.A, l.B, l.Cost);
-            Add(l.B, l.A, l.Cost);
+            int a = _nodes.Ids[l.A], b = _nodes.Ids[l.B];
+            lists[a].Add((b, l.Cost));
+            lists[b].Add((a, l.Cost));
         }
-        foreach (var list in _neighbours.Values) list.Sort((x, y) => string.CompareOrdinal(x.Peer, y.Peer));   // the same order on every director
+        _neighbours = lists.Select(Sorted).ToArray();
+        _fromRelay = new Label[]?[_nodes.Names.Length];
+        _order = Comparer<Label>.Create(Compare);
     }
 
-    private PathIndex(Dictionary<string, List<(string Peer, double Cost)>> neighbours, Func<string, bool> relays,
-        Dictionary<string, Dictionary<string, Label>> fromRelay) =>
-        (_neighbours, _relays, _fromRelay) = (neighbours, relays, fromRelay);
-
-    private void Add(string from, string to, double cost)
+    private PathIndex(PathIndex from, (int, double)[][] neighbours)
     {
-        if (!_neighbours.TryGetValue(from, out var list)) _neighbours[from] = list = [];
-        list.Add((to, cost));
+        (_relays, _nodes, _neighbours, _order) = (from._relays, from._nodes, neighbours, from._order);
+        _fromRelay = new Label[]?[_nodes.Names.Length];
+    }
+
+    /// <summary>The same order on every director: by the peer's name.</summary>
+    private (int, double)[] Sorted(IEnumerable<(int Peer, double Cost)> list) => list.OrderBy(n => _nodes.Rank[n.Peer]).ToArray();
+
+    /// <summary>Destination -> (next hop, path cost) from <paramref name="source"/>, for each of <paramref name="destinations"/> it can reach (null: every gateway it can reach).</summary>
+    public IReadOnlyDictionary<string, (string Via, double Cost)> From(string source, IEnumerable<string>? destinations = null)
+    {
+        var result = new Dictionary<string, (string, double)>(StringComparer.Ordinal);
+        foreach (var (d, l) in Labels(source, destinations)) result[_nodes.Names[d]] = (_nodes.Names[l.FirstHop], l.Cost);
+        return result;
+    }
+
+    /// <summary>The next hops from <paramref name="source"/> to <paramref name="destinations"/> (null: every gateway it reaches), ordered by destination.</summary>
+    public NextHop[] Hops(string source, IEnumerable<string>? destinations = null) =>
+        Labels(source, destinations).Select(x => new NextHop(_nodes.Names[x.Destination], _nodes.Names[x.Label.FirstHop]) { Cost = x.Label.Cost }).ToArray();
+
+    /// <summary>The best label of each destination reached, in the order of the destinations' names.</summary>
+    private IEnumerable<(int Destination, Label Label)> Labels(string sourceName, IEnumerable<string>? destinations)
+    {
+        if (!_nodes.Ids.TryGetValue(sourceName, out var source)) yield break;
+        IEnumerable<int> targets = destinations is null ? _nodes.ByRank
+            : destinations.Select(d => _nodes.Ids.TryGetValue(d, out var id) ? id : -1).Where(id => id >= 0).Distinct().OrderBy(id => _nodes.Rank[id]);
+        if (_nodes.Relays[source])
+        {
+            var labels = Relay(source);
+            foreach (var d in targets)
+                if (d != source && labels[d].Reached) yield return (d, labels[d]);
+            yield break;
+        }
+        var first = _neighbours[source].Select(n => (n.Peer, n.Cost, Paths: _nodes.Relays[n.Peer] ? Relay(n.Peer) : null)).ToArray();
+        foreach (var d in targets)
+        {
+            if (d == source) continue;
+            var best = Label.Unreached;
+            foreach (var (peer, cost, paths) in first)
+            {
+                Label candidate;
+                if (peer == d) candidate = new Label(cost, 1, peer);
+                else if (paths is not null && paths[d] is { Reached: true } rest) candidate = new Label(cost + rest.Cost, 1 + rest.Hops, peer);
+                else continue;
+                if (Compare(candidate, best) < 0) best = candidate;
+            }
+            if (best.Reached) yield return (d, best);
+        }
+    }
+
+    /// <summary>Every gateway a relay reaches, with the label of its best path (one Dijkstra, cached): only relays are expanded.</summary>
+    private Label[] Relay(int source)
+    {
+        if (_fromRelay[source] is { } cached) return cached;
+        var best = new Label[_nodes.Names.Length];
+        Array.Fill(best, Label.Unreached);
+        best[source] = new Label(0, 0, -1);
+        var done = new bool[best.Length];
+        var queue = new PriorityQueue<int, Label>(_order);
+        queue.Enqueue(source, best[source]);
+        while (queue.TryDequeue(out var at, out var here))
+        {
+            if (done[at]) continue;
+            done[at] = true;
+            foreach (var (peer, cost) in _neighbours[at])
+            {
+                var via = new Label(here.Cost + cost, here.Hops + 1, at == source ? peer : here.FirstHop);
+                if (done[peer] || Compare(best[peer], via) <= 0) continue;
+                best[peer] = via;
+                // a gateway that does not relay is reached but never expanded: its label is final once no relay
+                // relaxes it lower, so it needs no place in the queue (most gateways are edges)
+                if (_nodes.Relays[peer]) queue.Enqueue(peer, via);
+            }
+        }
+        return _fromRelay[source] = best;
     }
 
     /// <summary>
@@ -48,137 +154,79 @@ public sealed class PathIndex
     /// </summary>
     public PathIndex With(IReadOnlyList<LinkChange> changes, out PathsChanged changed)
     {
-        var neighbours = new Dictionary<string, List<(string Peer, double Cost)>>(_neighbours, StringComparer.Ordinal);
-        var touched = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var c in changes.Where(c => c.A != c.B))
-        {
-            Replace(c.A, c.B, c.After?.Cost);
-            Replace(c.B, c.A, c.After?.Cost);
+        var real = changes.Where(c => c.A != c.B).ToList();
+        if (real.Any(c => !_nodes.Ids.ContainsKey(c.A) || !_nodes.Ids.ContainsKey(c.B)))
+        {   // a gateway these links never named: number them all again
+            changed = PathsChanged.All;
+            return new PathIndex(LinksAfter(real), _relays);
         }
-        foreach (var list in touched.Select(g => neighbours[g])) list.Sort((x, y) => string.CompareOrdinal(x.Peer, y.Peer));
-        if (changes.Any(c => _relays(c.A) && _relays(c.B)))
+        var neighbours = ((int, double)[][])_neighbours.Clone();
+        foreach (var c in real)
+        {
+            int a = _nodes.Ids[c.A], b = _nodes.Ids[c.B];
+            neighbours[a] = Sorted(neighbours[a].Where(n => n.Item1 != b).Concat(c.After is { } l ? [(b, l.Cost)] : []));
+            neighbours[b] = Sorted(neighbours[b].Where(n => n.Item1 != a).Concat(c.After is { } l2 ? [(a, l2.Cost)] : []));
+        }
+        var next = new PathIndex(this, neighbours);
+        if (real.Any(c => _nodes.Relays[_nodes.Ids[c.A]] && _nodes.Relays[_nodes.Ids[c.B]]))
         {
             changed = PathsChanged.All;
-            return new PathIndex(neighbours, _relays, []);
+            return next;
         }
-        var ends = changes.SelectMany(c => new[] { c.A, c.B }).Where(g => !_relays(g)).ToHashSet(StringComparer.Ordinal);
-        var next = new PathIndex(neighbours, _relays, new Dictionary<string, Dictionary<string, Label>>(_fromRelay.Count, StringComparer.Ordinal));
+        var ends = real.SelectMany(c => new[] { _nodes.Ids[c.A], _nodes.Ids[c.B] }).Where(g => !_nodes.Relays[g]).Distinct().ToList();
         var destinations = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (relay, labels) in _fromRelay)
+        for (var relay = 0; relay < _fromRelay.Length; relay++)
         {
-            var copy = new Dictionary<string, Label>(labels, StringComparer.Ordinal);
+            if (_fromRelay[relay] is not { } labels) continue;
+            var copy = (Label[])labels.Clone();
             foreach (var end in ends)
             {
-                var label = next.EndLabel(copy, relay, end);
-                var had = copy.TryGetValue(end, out var was);
-                if (label is { } l) copy[end] = l;
-                else copy.Remove(end);
-                if (had != label.HasValue || (had && label is { } now && now != was)) destinations.Add(end);
+                copy[end] = next.EndLabel(copy, relay, end);
+                if (copy[end] != labels[end]) destinations.Add(_nodes.Names[end]);
             }
             next._fromRelay[relay] = copy;
         }
-        changed = new PathsChanged(false, ends, destinations);
+        changed = new PathsChanged(false, ends.Select(e => _nodes.Names[e]).ToHashSet(StringComparer.Ordinal), destinations);
         return next;
-
-        void Replace(string from, string to, double? cost)
-        {
-            var list = touched.Add(from) ? neighbours[from] = [.. neighbours.GetValueOrDefault(from) ?? []] : neighbours[from];
-            list.RemoveAll(n => n.Peer == to);
-            if (cost is { } c) list.Add((to, c));
-        }
     }
 
     /// <summary>
     /// The label of <paramref name="end"/> (a gateway that does not relay) in <paramref name="relay"/>'s paths: the
     /// best of its relay neighbours' labels plus the link, as the Dijkstra sets it (same order of comparison).
     /// </summary>
-    private Label? EndLabel(Dictionary<string, Label> labels, string relay, string end)
+    private Label EndLabel(Label[] labels, int relay, int end)
     {
-        Label? best = null;
-        foreach (var (peer, cost) in _neighbours.GetValueOrDefault(end) ?? [])
+        var best = Label.Unreached;
+        foreach (var (peer, cost) in _neighbours[end])
         {
-            if (!_relays(peer) || !labels.TryGetValue(peer, out var at)) continue;
+            if (!_nodes.Relays[peer] || !labels[peer].Reached) continue;
+            var at = labels[peer];
             var via = new Label(at.Cost + cost, at.Hops + 1, peer == relay ? end : at.FirstHop);
-            if (best is not { } b || Compare(via, b) < 0) best = via;
+            if (Compare(via, best) < 0) best = via;
         }
         return best;
     }
 
-    /// <summary>Destination -> (next hop, path cost) from <paramref name="source"/>, for each of <paramref name="destinations"/> it can reach (null: every gateway it can reach).</summary>
-    public IReadOnlyDictionary<string, (string Via, double Cost)> From(string source, IEnumerable<string>? destinations = null)
+    /// <summary>Every link of this index with <paramref name="changes"/> applied (each pair once).</summary>
+    private List<LinkEdge> LinksAfter(IReadOnlyList<LinkChange> changes)
     {
-        if (_relays(source))
-        {
-            var labels = Relay(source);
-            var wanted = destinations ?? labels.Keys;
-            var hops = new Dictionary<string, (string, double)>(StringComparer.Ordinal);
-            foreach (var d in wanted)
-                if (d != source && labels.TryGetValue(d, out var l)) hops[d] = (l.FirstHop, l.Cost);
-            return hops;
-        }
-        var first = _neighbours.GetValueOrDefault(source) ?? [];
-        var targets = destinations ?? first.SelectMany(n => _relays(n.Peer) ? (IEnumerable<string>)Relay(n.Peer).Keys : [n.Peer]).Distinct();
-        var result = new Dictionary<string, (string, double)>(StringComparer.Ordinal);
-        foreach (var d in targets)
-        {
-            if (d == source) continue;
-            Label? best = null;
-            foreach (var (peer, cost) in first)
-            {
-                Label candidate;
-                if (peer == d) candidate = new Label(cost, 1, peer);
-                else if (_relays(peer) && Relay(peer).TryGetValue(d, out var rest)) candidate = new Label(cost + rest.Cost, 1 + rest.Hops, peer);
-                else continue;
-                if (best is not { } b || Compare(candidate, b) < 0) best = candidate;
-            }
-            if (best is { } found) result[d] = (found.FirstHop, found.Cost);
-        }
-        return result;
+        var links = new Dictionary<(string, string), LinkEdge>();
+        for (var a = 0; a < _neighbours.Length; a++)
+            foreach (var (b, cost) in _neighbours[a])
+                if (a < b) links[Key(_nodes.Names[a], _nodes.Names[b])] = new LinkEdge(_nodes.Names[a], _nodes.Names[b], cost);
+        foreach (var c in changes)
+            if (c.After is { } l) links[Key(c.A, c.B)] = l;
+            else links.Remove(Key(c.A, c.B));
+        return [.. links.Values];
+
+        static (string, string) Key(string x, string y) => string.CompareOrdinal(x, y) < 0 ? (x, y) : (y, x);
     }
 
-    /// <summary>Every gateway a relay reaches, with the label of its best path (one Dijkstra, cached): only relays are expanded.</summary>
-    private Dictionary<string, Label> Relay(string source)
-    {
-        if (_fromRelay.TryGetValue(source, out var cached)) return cached;
-        var best = new Dictionary<string, Label>(StringComparer.Ordinal) { [source] = new Label(0, 0, "") };
-        var queue = new PriorityQueue<string, Label>(Comparer<Label>.Create(Compare));
-        queue.Enqueue(source, best[source]);
-        var done = new HashSet<string>(StringComparer.Ordinal);
-        while (queue.TryDequeue(out var at, out var here))
-        {
-            if (!done.Add(at)) continue;
-            if (at != source && !_relays(at)) continue;   // reached, but flows do not pass through it
-            foreach (var (peer, cost) in _neighbours.GetValueOrDefault(at) ?? [])
-            {
-                var via = new Label(here.Cost + cost, here.Hops + 1, at == source ? peer : here.FirstHop);
-                if (done.Contains(peer) || (best.TryGetValue(peer, out var known) && Compare(known, via) <= 0)) continue;
-                best[peer] = via;
-                queue.Enqueue(peer, via);
-            }
-        }
-        _fromRelay[source] = best;
-        return best;
-    }
-
-    private static int Compare(Label x, Label y) =>
+    private int Compare(Label x, Label y) =>
         x.Cost != y.Cost ? x.Cost.CompareTo(y.Cost)
         : x.Hops != y.Hops ? x.Hops.CompareTo(y.Hops)
-        : string.CompareOrdinal(x.FirstHop, y.FirstHop);
-}
+        : RankOf(x.FirstHop).CompareTo(RankOf(y.FirstHop));
 
-/// <summary>
-/// Which tables a change of links may alter. <paramref name="Everything"/>: a link between relays changed, any path
-/// may differ. Otherwise only the tables of <paramref name="Sources"/> (their own links changed) and those with a next
-/// hop to one of <paramref name="Destinations"/> (a relay's path to it changed).
-/// </summary>
-public sealed record PathsChanged(bool Everything, IReadOnlySet<string> Sources, IReadOnlySet<string> Destinations)
-{
-    /// <summary>Any table may differ (a new config, a link between relays).</summary>
-    public static readonly PathsChanged All = new(true, new HashSet<string>(), new HashSet<string>());
-
-    /// <summary>Both changes at once (a table held for its version number waits while more change).</summary>
-    public PathsChanged And(PathsChanged other) =>
-        Everything || other.Everything ? All
-        : new(false, Sources.Union(other.Sources, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal),
-            Destinations.Union(other.Destinations, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal));
+    /// <summary>The source's own label (no first hop) orders first, as the empty name did.</summary>
+    private int RankOf(int node) => node < 0 ? -1 : node == int.MaxValue ? int.MaxValue : _nodes.Rank[node];
 }

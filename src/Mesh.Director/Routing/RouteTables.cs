@@ -84,8 +84,7 @@ public static class RouteTables
         {
             var part = _parts.Of(gateway);
             var hops = part.Declared
-                ? _paths.From(gateway, part.Destinations).OrderBy(h => h.Key, StringComparer.Ordinal)
-                    .Select(h => new NextHop(h.Key, h.Value.Via) { Cost = h.Value.Cost }).ToArray()
+                ? _paths.Hops(gateway, part.Destinations)
                 : [];
             return new RouteTable(version, _parts.Map.MeshName, gateway, part.Declared, part.Entries, part.Owned, part.Gateways, part.Services,
                 _parts.Flows, hops)
@@ -93,6 +92,17 @@ public static class RouteTables
                 Revoked = _parts.Revoked, Access = part.Access,
             };
         }
+    }
+
+    /// <summary>Two lists of gateways ordered by name, as one.</summary>
+    private static IEnumerable<GatewayInfo> Merge(IEnumerable<GatewayInfo> first, IEnumerable<GatewayInfo> second)
+    {
+        using var a = first.GetEnumerator();
+        using var b = second.GetEnumerator();
+        bool hasA = a.MoveNext(), hasB = b.MoveNext();
+        while (hasA || hasB)
+            if (hasA && (!hasB || string.CompareOrdinal(a.Current.Name, b.Current.Name) <= 0)) { yield return a.Current; hasA = a.MoveNext(); }
+            else { yield return b.Current; hasB = b.MoveNext(); }
     }
 
     /// <summary>What one gateway's table takes from the map: built once per map, shared by every version of its table.</summary>
@@ -111,7 +121,9 @@ public static class RouteTables
         private readonly Dictionary<string, GatewayInfo> _gatewayByName;
         private readonly ServiceInfo[] _services;
         private readonly Dictionary<string, ServiceInfo> _serviceByName;
+        /// <summary>The gateways every plain edge dials (core gateways, edges that accept links), by name.</summary>
         private readonly GatewayInfo[] _dialed;
+        private readonly HashSet<string> _dialedNames;
         /// <summary>The map's entries and owned services by gateway, and each service's origins: looked up once, not scanned per table.</summary>
         private readonly ILookup<string, EntryConfig> _entriesOn;
         private readonly ILookup<string, ServiceConfig> _ownedBy;
@@ -125,7 +137,8 @@ public static class RouteTables
             _gatewayByName = _gateways.ToDictionary(g => g.Name, StringComparer.Ordinal);
             _services = map.Services.Values.Select(s => new ServiceInfo(s.Name, s.Gateway)).ToArray();
             _serviceByName = _services.ToDictionary(s => s.Name, StringComparer.Ordinal);
-            _dialed = _gateways.Where(g => g.Links.Count > 0).ToArray();
+            _dialed = _gateways.Where(g => g.Links.Count > 0).OrderBy(g => g.Name, StringComparer.Ordinal).ToArray();
+            _dialedNames = _dialed.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
             Revoked = map.Settings.Revoked.ToArray();
             Flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
             _entriesOn = map.Entries.ToLookup(e => e.Gateway, StringComparer.Ordinal);
@@ -157,9 +170,10 @@ public static class RouteTables
             if (!declared || self!.IsCore || self.Links.Count > 0)   // a relay, or an edge any gateway may dial: it knows them all
                 return new GatewayPart(declared, entries, owned, access, _gateways, _services, null);
             var owners = entries.Select(e => e.Owner).Where(o => o != gateway).ToHashSet(StringComparer.Ordinal);
-            var known = new HashSet<string>(owners, StringComparer.Ordinal) { gateway };
-            known.UnionWith(_dialed.Select(g => g.Name));
-            var gateways = known.Order(StringComparer.Ordinal).Select(n => _gatewayByName[n]).ToArray();   // a few: not a scan of every gateway
+            // the gateways it dials (ordered once per map) and the few others it knows, merged in name order
+            var others = owners.Append(gateway).Where(n => !_dialedNames.Contains(n)).Distinct().Order(StringComparer.Ordinal)
+                .Select(n => _gatewayByName[n]);
+            var gateways = Merge(_dialed, others).ToArray();
             var used = entries.Select(e => e.Service).Concat(ownedConfigs.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
             var services = used.Order(StringComparer.Ordinal).Select(n => _serviceByName[n]).ToArray();
             return new GatewayPart(true, entries, owned, access, gateways, services, owners);
