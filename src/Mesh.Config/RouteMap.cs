@@ -99,10 +99,21 @@ public sealed record RouteMap(
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> AllowedOrigins()
     {
-        var withEntry = Entries.ToLookup(e => e.Service, StringComparer.Ordinal);
-        return Services.Values.ToDictionary(s => s.Name, s => (IReadOnlyList<string>)(s.Allow.IsEmpty
-            ? withEntry[s.Name].Select(e => e.Gateway).Distinct().Order(StringComparer.Ordinal).ToArray()
-            : s.Allow.Order(StringComparer.Ordinal).ToArray()), StringComparer.Ordinal);
+        // one pass over the entries (20,000 in a mesh of 1,000 gateways), not a query per service
+        var withEntry = new Dictionary<string, List<string>>(Services.Count, StringComparer.Ordinal);
+        foreach (var e in Entries)
+        {
+            if (!withEntry.TryGetValue(e.Service, out var gateways)) withEntry[e.Service] = gateways = [];
+            if (!gateways.Contains(e.Gateway)) gateways.Add(e.Gateway);
+        }
+        var origins = new Dictionary<string, IReadOnlyList<string>>(Services.Count, StringComparer.Ordinal);
+        foreach (var s in Services.Values)
+        {
+            var list = s.Allow.IsEmpty ? withEntry.GetValueOrDefault(s.Name)?.ToArray() ?? [] : s.Allow.ToArray();
+            Array.Sort(list, StringComparer.Ordinal);
+            origins[s.Name] = list;
+        }
+        return origins;
     }
 
     /// <summary>The client networks an entry admits (its own list, else the mesh's); empty: everyone.</summary>

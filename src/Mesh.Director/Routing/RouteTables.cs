@@ -129,6 +129,10 @@ public static class RouteTables
         private readonly ILookup<string, ServiceConfig> _ownedBy;
         private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _origins;
         private readonly Dictionary<string, GatewayPart> _parts = new(StringComparer.Ordinal);
+        /// <summary>The mesh's client networks ([mesh] allow), as every entry without its own list carries them.</summary>
+        private readonly string[] _meshAllow;
+        /// <summary>One CheckSpec per distinct check (most services share the default).</summary>
+        private readonly Dictionary<HealthCheck, CheckSpec> _specs = [];
 
         public MapParts(RouteMap map)
         {
@@ -144,6 +148,13 @@ public static class RouteTables
             _entriesOn = map.Entries.ToLookup(e => e.Gateway, StringComparer.Ordinal);
             _ownedBy = map.Services.Values.ToLookup(sv => sv.Gateway, StringComparer.Ordinal);
             _origins = map.AllowedOrigins();
+            _meshAllow = map.Settings.Allow.Select(n => n.ToString()).ToArray();
+        }
+
+        private CheckSpec Spec(HealthCheck check)
+        {
+            if (!_specs.TryGetValue(check, out var spec)) _specs[check] = spec = ToSpec(check);
+            return spec;
         }
 
         public bool IsCore(string gateway) => _gatewayByName.TryGetValue(gateway, out var info) && info.IsCore;
@@ -160,11 +171,11 @@ public static class RouteTables
             var entries = _entriesOn[gateway]
                 .Select(e => new ListenEntry(e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway)
                 {
-                    Allow = map.AllowedClients(e).Select(n => n.ToString()).ToArray(), MaxConnections = e.MaxConnections,
+                    Allow = e.Allow.IsEmpty ? _meshAllow : e.Allow.Select(n => n.ToString()).ToArray(), MaxConnections = e.MaxConnections,
                 })
                 .ToArray();
             var ownedConfigs = _ownedBy[gateway].ToArray();
-            var owned = ownedConfigs.Select(s => new OwnedService(s.Name, s.Target.ToString(), ToSpec(s.Check))).ToArray();
+            var owned = ownedConfigs.Select(s => new OwnedService(s.Name, s.Target.ToString(), Spec(s.Check))).ToArray();
             var access = ownedConfigs.Select(s => new ServiceAccess(s.Name, _origins[s.Name])).ToArray();
             var declared = _gatewayByName.TryGetValue(gateway, out var self);
             if (!declared || self!.IsCore || self.Links.Count > 0)   // a relay, or an edge any gateway may dial: it knows them all
