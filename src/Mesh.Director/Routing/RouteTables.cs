@@ -167,9 +167,8 @@ public static class RouteTables
 
         private GatewayPart Make(string gateway)
         {
-            var map = Map;
             var entries = _entriesOn[gateway]
-                .Select(e => new ListenEntry(e.Listen.ToString(), e.Service, map.Services[e.Service].Gateway)
+                .Select(e => new ListenEntry(e.Listen.ToString(), e.Service, _serviceByName[e.Service].Owner)   // the map's sorted dictionary: a tree walk per lookup
                 {
                     Allow = e.Allow.IsEmpty ? _meshAllow : e.Allow.Select(n => n.ToString()).ToArray(), MaxConnections = e.MaxConnections,
                 })
