@@ -144,6 +144,7 @@ service = "iperf"
 gateway = "core1"
 listen = "127.0.0.1:56379"
 service = "redis"
+max_connections = 4096        # hold.py holds 2,000 clients; the default (1024) resets the rest, as it should
 [[entries]]
 gateway = "edge1"
 listen = "127.0.0.1:58201"
@@ -152,6 +153,7 @@ service = "iperf-relayed"
 gateway = "edge1"
 listen = "127.0.0.1:58379"
 service = "redis-relayed"
+max_connections = 4096
 CONF
 join=127.0.0.1:54061,127.0.0.1:54062
 for i in 1 2; do

@@ -1,5 +1,6 @@
 using Mesh.Config;
 using System.Net.Sockets;
+using Mesh.Contracts.Metrics;
 using Mesh.Contracts.Routing;
 using Mesh.Transport.Flows;
 using Mesh.Transport.Links;
@@ -65,37 +66,59 @@ public static class ClientFlow
 
     /// <summary>
     /// Claims a connection to the next hop: an idle pooled one; towards a gateway this one dials (a core
-    /// gateway, or for an edge an edge that accepts links), a fresh one if none is idle; towards an edge that
-    /// dials this one, waits a little for its pool to refill.
+    /// gateway, or for an edge an edge that accepts links), a fresh one if none is idle, dialed in turn with the
+    /// other flows of a burst (<see cref="LinkPool.FreshDialsAtOnce"/>); towards an edge that dials this one,
+    /// waits a little for its pool to refill.
     /// </summary>
     internal static async Task<(LinkConnection?, ClaimResult)> ClaimTowardsAsync(GatewayInfo next, Open open, RouteTable table,
         FlowContext ctx, CancellationToken ct)
     {
         var answerTimeout = table.Flows.DialTimeout + TimeSpan.FromSeconds(5);
-        var dials = table.Dials(next);
-        var (link, result) = await ctx.Links.Pool(next.Name).ClaimAsync(open,
-            dials ? TimeSpan.Zero : FlowContext.EdgePoolWait, answerTimeout, ct);
-        if (link is null && dials) (link, result) = await DialFreshAsync(next, open, answerTimeout, ctx, ct);
-        return (link, result);
+        var pool = ctx.Links.Pool(next.Name);
+        if (!table.Dials(next)) return await pool.ClaimAsync(open, FlowContext.EdgePoolWait, answerTimeout, ct);
+        var (link, result) = await pool.ClaimAsync(open, TimeSpan.Zero, answerTimeout, ct);
+        if (link is not null) return (link, result);
+        if (!await pool.AwaitFreshDialAsync(FlowContext.FreshDialWait, ct))
+            return (null, new ClaimResult(ClaimStatus.Failed, Error:
+                $"no idle link, and no turn to dial one within {FlowContext.FreshDialWait.TotalSeconds:0}s ({LinkPool.FreshDialsAtOnce} dials at once, all busy)"));
+        var turn = true;
+        try
+        {
+            // while this flow waited for its turn, connections may have come back or been added: one costs no handshake
+            (link, result) = await pool.ClaimAsync(open, TimeSpan.Zero, answerTimeout, ct);
+            if (link is not null) return (link, result);
+            return await DialFreshAsync(next, open, answerTimeout, ctx, () => { pool.EndFreshDial(); turn = false; }, ct);
+        }
+        finally
+        {
+            if (turn) pool.EndFreshDial();
+        }
     }
 
-    /// <summary>No idle link to a core gateway: dial one for this flow rather than fail it.</summary>
+    /// <summary>
+    /// No idle link to a gateway this one dials: dial one for this flow rather than fail it. The turn ends
+    /// (<paramref name="endTurn"/>) as soon as the handshake is over, before the peer answers the open.
+    /// </summary>
     private static async Task<(LinkConnection?, ClaimResult)> DialFreshAsync(GatewayInfo owner, Open open, TimeSpan answerTimeout,
-        FlowContext ctx, CancellationToken ct)
+        FlowContext ctx, Action endTurn, CancellationToken ct)
     {
         var error = "it has no link address";
+        LinkConnection? link = null;
         foreach (var address in owner.Links)
         {
             try
             {
-                var link = await LinkHandshake.DialAsync(ctx.Identity, owner.Name, Endpoints.Parse(address), FlowContext.LinkDialTimeout, ct, ctx.Trust);
-                var result = await ctx.Links.ClaimFreshAsync(link, open, answerTimeout, ct);
-                if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused) return (link, result);
-                await link.DisposeAsync();
-                error = result.Error ?? result.Status.ToString();
+                MeshMeter.Dials.Add(1, new KeyValuePair<string, object?>("peer", owner.Name));
+                link = await LinkHandshake.DialAsync(ctx.Identity, owner.Name, Endpoints.Parse(address), FlowContext.LinkDialTimeout, ct, ctx.Trust);
+                break;
             }
             catch (LinkException e) { error = e.Message; }
         }
-        return (null, new ClaimResult(ClaimStatus.Failed, Error: error));
+        endTurn();
+        if (link is null) return (null, new ClaimResult(ClaimStatus.Failed, Error: error));
+        var result = await ctx.Links.ClaimFreshAsync(link, open, answerTimeout, ct);
+        if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused) return (link, result);
+        await link.DisposeAsync();
+        return (null, new ClaimResult(ClaimStatus.Failed, Error: result.Error ?? result.Status.ToString()));
     }
 }

@@ -32,6 +32,12 @@ public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistr
     /// <summary>How long an entry waits for an idle link towards an edge (which refills its pool).</summary>
     public static readonly TimeSpan EdgePoolWait = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan LinkDialTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a flow that found no idle link to a gateway this one dials waits for its turn to dial one
+    /// (<see cref="LinkPool.FreshDialsAtOnce"/> at once): the turns of a burst of thousands go by within it;
+    /// towards a peer that does not answer at all, three dial timeouts.
+    /// </summary>
+    public static readonly TimeSpan FreshDialWait = 3 * LinkDialTimeout;
 
     /// <summary>A flow is done with its link: pooled again if it ended cleanly, else closed (see LinkRegistry).</summary>
     public Task ReleaseLinkAsync(LinkConnection link, bool reusable) =>

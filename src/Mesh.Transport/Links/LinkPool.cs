@@ -139,6 +139,26 @@ public sealed class LinkPool(string peer)
     }
 
     /// <summary>
+    /// Fresh dials this side runs at once for flows that found no idle connection: half the handshake slots of
+    /// the peer's link port (<see cref="LinkServer.MaxHandshakes"/>), which resets a connection that waits longer
+    /// than <see cref="LinkServer.SlotWait"/> for one. A burst of thousands of flows dialing one connection
+    /// each, all at once, took every slot there and had hundreds of its own dials reset (issue 18); this side's
+    /// pool keeper (at most 32 dials at once) and other gateways share the other half.
+    /// </summary>
+    public const int FreshDialsAtOnce = LinkServer.MaxHandshakes / 2;
+
+    private readonly SemaphoreSlim _freshDials = new(FreshDialsAtOnce, FreshDialsAtOnce);
+
+    /// <summary>
+    /// Waits up to <paramref name="wait"/> for a turn to dial a fresh connection (false: none came). The flows
+    /// of a burst wait in turn, in the order they asked; each gives its turn back with
+    /// <see cref="EndFreshDial"/> once its handshake is over.
+    /// </summary>
+    public Task<bool> AwaitFreshDialAsync(TimeSpan wait, CancellationToken ct) => _freshDials.WaitAsync(wait, ct);
+
+    public void EndFreshDial() => _freshDials.Release();
+
+    /// <summary>
     /// Claims a connection that was just dialed for this flow alone (no idle one was there); it never
     /// joins the pool, so its use does not ask for a replacement.
     /// </summary>
