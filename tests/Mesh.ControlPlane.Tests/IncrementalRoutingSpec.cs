@@ -111,25 +111,28 @@ public sealed class IncrementalRoutingSpec
             Fetch();
         }
 
-        public void Report(LinkReport report, IReadOnlyList<DownService>? down = null)
+        /// <param name="fetch">whether the gateways ask at once (false: they are slow, or their long polls are on the way)</param>
+        public void Report(LinkReport report, IReadOnlyList<DownService>? down = null, bool fetch = true)
         {
             Reports[report.Gateway] = report;
             Cache.LinksChanged(Book.Apply(report));
-            Publish(down ?? []);
+            Publish(down ?? [], fetch);
         }
 
-        public void Publish(IReadOnlyList<DownService> down)
+        public void Publish(IReadOnlyList<DownService> down, bool fetch = true)
         {
             Cache.Publish(TableVersion.Of(1, ++_counter), down);
-            Fetch();
+            if (fetch) Fetch();
         }
 
-        public void Fetch()
+        public void Fetch(params string[] only)
         {
             Answers.Clear();
-            foreach (var g in Gateways)
+            foreach (var g in only.Length > 0 ? only : Gateways)
             {
-                var answer = Cache.Answer(g, Held.TryGetValue(g, out var t) ? t.Version : 0, deltas: true);
+                var known = Held.TryGetValue(g, out var t) ? t.Version : 0;
+                if (known == Cache.Version) continue;   // the director answers "unchanged" (or holds the long poll)
+                var answer = Cache.Answer(g, known, deltas: true);
                 Answers.Add(answer);
                 Held[g] = answer switch
                 {
@@ -210,12 +213,44 @@ public sealed class IncrementalRoutingSpec
     }
 
     [Fact]
+    public void A_gateway_that_missed_versions_gets_one_delta_across_them_and_tables_built_for_the_api_are_no_base()
+    {
+        var mesh = new Mesh(Map);
+        _ = mesh.Cache.For("site-a");   // the API asks: not sent, so not what site-a holds
+        mesh.Report(new LinkReport("site-b", 2, [new LinkStatus("core1", false, null), new LinkStatus("core2", true, 4)]), fetch: false);
+        _ = mesh.Cache.For("site-a");
+        DownService[] down = [new("db", "refused")];
+        mesh.Publish(down, fetch: false);
+        mesh.Report(new LinkReport("site-c", 2, [new LinkStatus("core2", false, null), new LinkStatus("core1", true, 2)]), down, fetch: false);
+
+        mesh.Fetch("site-a", "core1", "site-c");   // three versions later
+        Assert.All(mesh.Answers, a => Assert.IsType<RouteTableDelta>(a));
+        foreach (var g in new[] { "site-a", "core1", "site-c" }) AssertSameTable(mesh.Fresh(g, down), mesh.Held[g]);
+    }
+
+    [Fact]
+    public void Tables_asked_for_while_a_version_waits_to_be_published_stay_right_after_it()
+    {
+        // the director's held window: links change, a gateway asks before the new version is out (its table is built
+        // from the newer paths under the old number), then the version is published and it asks again
+        var mesh = new Mesh(Map);
+        mesh.Reports["site-b"] = new LinkReport("site-b", 2, [new LinkStatus("core1", false, null), new LinkStatus("core2", true, 4)]);
+        mesh.Cache.LinksChanged(mesh.Book.Apply(mesh.Reports["site-b"]));
+        _ = mesh.Cache.For("site-a");   // the API, or a gateway whose answer is lost
+        mesh.Fetch("core1");   // nothing: core1 holds this version already
+        mesh.Publish([]);
+        foreach (var g in Gateways) AssertSameTable(mesh.Fresh(g, []), mesh.Held[g]);
+    }
+
+    [Fact]
     public void A_delta_applies_only_to_its_base()
     {
         var table = RouteTables.For(Map, TableVersion.Of(1, 3), "site-a");
         var next = table with { Version = TableVersion.Of(1, 4), NextHops = [new NextHop("site-b", "core3") { Cost = 2 }] };
         var delta = RouteTableDelta.Between(table, next)!;
         Assert.Null(delta.ApplyTo(table with { Version = TableVersion.Of(1, 2) }));
+        // the same number, other hops: what another director may have numbered alike (ADR 0013's limits)
+        Assert.Null(delta.ApplyTo(table with { NextHops = [new NextHop("site-b", "core1") { Cost = 9 }] }));
         Assert.Equal(next.NextHops, delta.ApplyTo(table)!.NextHops);
         Assert.Null(RouteTableDelta.Between(table, table with { Entries = [.. table.Entries] }));   // entries changed (by reference): whole table
     }

@@ -14,6 +14,12 @@ public sealed record RouteTableDelta(long BaseVersion, long Version, string Gate
     IReadOnlyList<string> HopsRemoved, IReadOnlyList<DownService>? DownServices) : IRoutingMessage
 {
     /// <summary>
+    /// The base's next hops and services down, hashed (<see cref="Fingerprint"/>): a version number alone may name two
+    /// tables when two directors numbered alike (ADR 0013's limits), and a delta must never patch the wrong one.
+    /// </summary>
+    public long BaseFingerprint { get; init; }
+
+    /// <summary>
     /// The delta from <paramref name="held"/> to <paramref name="next"/> (the same gateway's tables), or null when
     /// more than next hops and health differ. The rest is compared by reference: the director shares it between
     /// the tables of one config, so a reload (new lists, even equal ones) gets a whole table.
@@ -27,8 +33,33 @@ public sealed record RouteTableDelta(long BaseVersion, long Version, string Gate
             return null;
         var (set, removed) = ReferenceEquals(held.NextHops, next.NextHops) ? ([], []) : HopChanges(held.NextHops, next.NextHops);
         var down = SameDown(held.DownServices, next.DownServices) ? null : next.DownServices ?? [];
-        return new RouteTableDelta(held.Version, next.Version, next.Gateway, set, removed, down);
+        return new RouteTableDelta(held.Version, next.Version, next.Gateway, set, removed, down) { BaseFingerprint = Fingerprint(held) };
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RouteTable, object> Fingerprints = new();
+
+    /// <summary>FNV-1a over a table's next hops and services down: the same on every node and run (not string.GetHashCode, which is per process); computed once per table.</summary>
+    public static long Fingerprint(RouteTable table) => (long)Fingerprints.GetValue(table, t =>
+    {
+        var hash = 14695981039346656037UL;
+        void Add(string? s)
+        {
+            foreach (var c in s ?? "") { hash ^= c; hash *= 1099511628211UL; }
+            hash ^= 0xFF; hash *= 1099511628211UL;   // a separator: ("ab","c") is not ("a","bc")
+        }
+        foreach (var hop in t.NextHops)
+        {
+            Add(hop.Destination);
+            Add(hop.Via);
+            hash ^= (ulong)BitConverter.DoubleToInt64Bits(hop.Cost); hash *= 1099511628211UL;
+        }
+        foreach (var down in t.DownServices ?? [])
+        {
+            Add(down.Name);
+            Add(down.Reason);
+        }
+        return (object)(long)hash;
+    });
 
     /// <summary>
     /// The hops set and removed between two lists ordered by destination (as the director orders them): one walk
@@ -69,10 +100,10 @@ public sealed record RouteTableDelta(long BaseVersion, long Version, string Gate
         return true;
     }
 
-    /// <summary>The table <paramref name="held"/> becomes; null if it is not this delta's base (the gateway then asks for the whole table).</summary>
+    /// <summary>The table <paramref name="held"/> becomes; null if it is not this delta's base (its version, or its content, differs: the gateway then asks for the whole table).</summary>
     public RouteTable? ApplyTo(RouteTable held)
     {
-        if (held.Version != BaseVersion || held.Gateway != Gateway) return null;
+        if (held.Version != BaseVersion || held.Gateway != Gateway || Fingerprint(held) != BaseFingerprint) return null;
         IReadOnlyList<NextHop> hops = held.NextHops;
         if (Hops.Count > 0 || HopsRemoved.Count > 0)
         {

@@ -54,7 +54,6 @@ public sealed class TableCache
         _stale.Clear();
         foreach (var (gateway, table) in _tables)
         {
-            _served[gateway] = table;
             if (_pending is null || (_builder is { } b && !b.MayDiffer(gateway, _pending)))
                 carried[gateway] = table with { Version = version, DownServices = down };
             else _stale[gateway] = table;
@@ -77,13 +76,16 @@ public sealed class TableCache
 
     /// <summary>
     /// A gateway that holds <paramref name="knownVersion"/> (another than the current one): what changed since, when
-    /// it takes deltas and its table at that version was the one served to it, else its whole table.
+    /// it takes deltas and the table last served to it has that version (a diff, so across any number of versions of
+    /// one config), else its whole table. Only what is sent becomes a base: a table built for the API is not one.
     /// </summary>
     public IRoutingMessage Answer(string gateway, long knownVersion, bool deltas)
     {
         var table = For(gateway);
-        return deltas && _served.TryGetValue(gateway, out var held) && held.Version == knownVersion && RouteTableDelta.Between(held, table) is { } delta
-            ? delta
+        var answer = deltas && _served.TryGetValue(gateway, out var held) && held.Version == knownVersion && RouteTableDelta.Between(held, table) is { } delta
+            ? (IRoutingMessage)delta
             : table;
+        _served[gateway] = table;   // what the gateway holds once this arrives: the base of its next delta, however many versions later
+        return answer;
     }
 }

@@ -89,7 +89,16 @@ public sealed class ControlSession
         {
             var timeout = (request is GetRouteTable r ? r.Wait : TimeSpan.Zero) + TimeSpan.FromSeconds(5);
             if (await _director.AskAsync(request, timeout) is { } answer && answer is IRoutingMessage)
-                await _channel.SendAsync(WireCodec.Frame(answer));
+            {
+                var frame = WireCodec.Frame(answer);
+                if (frame.Length > ControlChannel.MaxMessage)
+                {   // said, not dropped unseen: the edge asks again, and an operator sees why it never gets an answer
+                    _log($"control channel of {_channel.Peer}: the director's {answer.GetType().Name} is {frame.Length:N0} bytes, over the channel's " +
+                         $"limit of {ControlChannel.MaxMessage:N0}; not sent");
+                    return;
+                }
+                await _channel.SendAsync(frame);
+            }
             // no answer: the edge asks again (requests time out, reports are resent until acknowledged)
         }
         finally { _inFlight.Release(); }

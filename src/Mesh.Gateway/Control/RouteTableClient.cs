@@ -98,6 +98,11 @@ public sealed class RouteTableClient : ReceiveActor, IWithTimers
             Apply(next, Received.Delta);
             return;
         }
+        if (_table is { } newer && delta.Version <= newer.Version)
+        {   // a late answer (two requests crossed: a long poll and a fetch after a report's acknowledgement): already past it
+            Answered(_settings.RefreshInterval);
+            return;
+        }
         _log.Debug("gateway {0}: a route-table delta from {1} does not apply to {2} held here; asking for the whole table", _settings.Name,
             TableVersion.Text(delta.BaseVersion), _table is null ? "no table" : TableVersion.Text(_table.Version));
         _director.Send(new GetRouteTable(_settings.Name, 0, TimeSpan.Zero) { Deltas = true });
