@@ -30,13 +30,15 @@ public sealed class NodeProcess : IAsyncDisposable
 
     /// <param name="launcher">a command that runs dotnet for us: ip netns exec NS (the sites suite), prlimit (a file limit)</param>
     /// <param name="keepLog">write every line to MESH_TEST_LOGS/MESH/NAME.log as it comes (when that is set)</param>
-    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string[]? launcher = null, bool keepLog = true)
+    /// <param name="executable">a gateway built as one executable (package.sh's mesh-node), run instead of dotnet and a DLL</param>
+    private NodeProcess(string name, IEnumerable<string> args, string workDir, string? dll = null, string[]? launcher = null, bool keepLog = true,
+        string? executable = null)
     {
         Name = name;
         (MetricsAddress, MetricsTokenFile) = MetricsFrom([.. args]);
         _mesh = Path.GetFileName(Path.TrimEndingDirectorySeparator(workDir));
         if (keepLog) _log = OpenLog(name, _mesh);
-        string[] command = [.. launcher ?? [], "dotnet", dll ?? NodeDll, .. args];
+        string[] command = [.. launcher ?? [], .. executable is null ? ["dotnet", dll ?? NodeDll] : new[] { executable }, .. args];
         var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
         foreach (var a in command.Skip(1)) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -77,6 +79,10 @@ public sealed class NodeProcess : IAsyncDisposable
     public string? Netns { get; private init; }
 
     /// <summary>Starts Mesh.Node with its file descriptors limited to <paramref name="limit"/> (soft and hard), as a small host would.</summary>
+    /// <summary>Starts a gateway built as a single executable (package.sh), not through dotnet.</summary>
+    public static NodeProcess StartExecutable(string executable, string name, string workDir, params string[] args) =>
+        new(name, args, workDir, executable: executable);
+
     public static NodeProcess StartWithFileLimit(int limit, string name, string workDir, string[] args) =>
         new(name, args, workDir, launcher: ["prlimit", $"--nofile={limit}:{limit}"]);
 
