@@ -40,5 +40,6 @@ sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" packaging/debian/control >"$
 echo "/etc/mesh/example.env" >"$root/DEBIAN/conffiles"
 for script in postinst prerm postrm; do install -m 0755 "packaging/debian/$script" "$root/DEBIAN/$script"; done
 deb="dist/mesh_${version}_${arch}.deb"
-dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
+# gzip: 8 s here where dpkg-deb's default xz takes 48 s for 20 MB less; DEB_COMPRESSION=xz for a release
+dpkg-deb -Z"${DEB_COMPRESSION:-gzip}" --root-owner-group --build "$root" "$deb" >/dev/null
 echo "$deb: apt install ./$deb, then systemctl enable --now mesh-node@NAME (flags in /etc/mesh/NAME.env)"
