@@ -62,21 +62,14 @@ public sealed record RouteTableDelta(long BaseVersion, long Version, string Gate
     });
 
     /// <summary>
-    /// The hops set and removed between two lists ordered by destination (as the director orders them): one walk
-    /// of both, where a hop the director kept is the same object (a reference compare); lists in another order by a lookup.
+    /// The hops set and removed between two lists of hops (ordered by destination, as the director orders them;
+    /// others are ordered first): one walk of both, where a hop the director kept is the same object (a reference compare).
     /// </summary>
     private static (List<NextHop> Set, List<string> Removed) HopChanges(IReadOnlyList<NextHop> before, IReadOnlyList<NextHop> after)
     {
+        (before, after) = (InOrder(before), InOrder(after));
         List<NextHop> set = [];
         List<string> removed = [];
-        if (!Ordered(before) || !Ordered(after))
-        {
-            var was = before.ToDictionary(h => h.Destination, StringComparer.Ordinal);
-            foreach (var hop in after)
-                if (!was.Remove(hop.Destination, out var old) || old != hop) set.Add(hop);
-            removed.AddRange(was.Keys.Order(StringComparer.Ordinal));
-            return (set, removed);
-        }
         int i = 0, j = 0;
         while (i < before.Count || j < after.Count)
         {
@@ -93,26 +86,46 @@ public sealed record RouteTableDelta(long BaseVersion, long Version, string Gate
         return (set, removed);
     }
 
-    private static bool Ordered(IReadOnlyList<NextHop> hops)
+    /// <summary>
+    /// <paramref name="held"/> with the hops of <paramref name="set"/> in place of (or beside) its own and the destinations
+    /// <paramref name="removed"/> gone, ordered by destination: one walk of both lists. Also how the director patches a table.
+    /// </summary>
+    public static NextHop[] Merge(IReadOnlyList<NextHop> held, IReadOnlyList<NextHop> set, IReadOnlyCollection<string> removed)
+    {
+        (held, set) = (InOrder(held), InOrder(set));
+        var gone = removed.Count == 0 ? null : new HashSet<string>(removed, StringComparer.Ordinal);
+        var merged = new List<NextHop>(held.Count + set.Count);
+        int i = 0, j = 0;
+        while (i < held.Count || j < set.Count)
+        {
+            var order = i == held.Count ? 1 : j == set.Count ? -1 : string.CompareOrdinal(held[i].Destination, set[j].Destination);
+            if (order < 0)
+            {
+                if (gone?.Contains(held[i].Destination) != true) merged.Add(held[i]);
+                i++;
+            }
+            else
+            {
+                merged.Add(set[j++]);
+                if (order == 0) i++;
+            }
+        }
+        return [.. merged];
+    }
+
+    private static IReadOnlyList<NextHop> InOrder(IReadOnlyList<NextHop> hops)
     {
         for (var i = 1; i < hops.Count; i++)
-            if (string.CompareOrdinal(hops[i - 1].Destination, hops[i].Destination) >= 0) return false;
-        return true;
+            if (string.CompareOrdinal(hops[i - 1].Destination, hops[i].Destination) >= 0)
+                return hops.OrderBy(h => h.Destination, StringComparer.Ordinal).ToArray();
+        return hops;
     }
 
     /// <summary>The table <paramref name="held"/> becomes; null if it is not this delta's base (its version, or its content, differs: the gateway then asks for the whole table).</summary>
     public RouteTable? ApplyTo(RouteTable held)
     {
         if (held.Version != BaseVersion || held.Gateway != Gateway || Fingerprint(held) != BaseFingerprint) return null;
-        IReadOnlyList<NextHop> hops = held.NextHops;
-        if (Hops.Count > 0 || HopsRemoved.Count > 0)
-        {
-            var byDestination = new SortedDictionary<string, NextHop>(StringComparer.Ordinal);
-            foreach (var hop in held.NextHops) byDestination[hop.Destination] = hop;
-            foreach (var gone in HopsRemoved) byDestination.Remove(gone);
-            foreach (var hop in Hops) byDestination[hop.Destination] = hop;
-            hops = byDestination.Values.ToArray();   // ordered by destination, as the director orders them
-        }
+        var hops = Hops.Count > 0 || HopsRemoved.Count > 0 ? Merge(held.NextHops, Hops, HopsRemoved) : held.NextHops;
         return held with { Version = Version, NextHops = hops, DownServices = DownServices ?? held.DownServices };
     }
 

@@ -64,20 +64,10 @@ public static class RouteTables
             var part = _parts.Of(held.Gateway);
             if (changed.Everything || changed.Sources.Contains(held.Gateway) || !part.Declared || !ReferenceEquals(held.Entries, part.Entries)) return null;
             var wanted = (part.Destinations is { } mine ? changed.Destinations.Where(mine.Contains) : changed.Destinations)
-                .Where(d => d != held.Gateway).Order(StringComparer.Ordinal).ToList();
-            var now = _paths.From(held.Gateway, wanted);
-            var hops = new List<NextHop>(held.NextHops.Count + wanted.Count);
-            var i = 0;
-            foreach (var destination in wanted)
-            {
-                while (i < held.NextHops.Count && string.CompareOrdinal(held.NextHops[i].Destination, destination) < 0) hops.Add(held.NextHops[i++]);
-                var had = i < held.NextHops.Count && held.NextHops[i].Destination == destination ? held.NextHops[i++] : null;
-                if (!now.TryGetValue(destination, out var path)) continue;   // no longer reached
-                var hop = new NextHop(destination, path.Via) { Cost = path.Cost };
-                hops.Add(hop == had ? had : hop);
-            }
-            while (i < held.NextHops.Count) hops.Add(held.NextHops[i++]);
-            return held with { Version = version, NextHops = hops.ToArray() };
+                .Where(d => d != held.Gateway).ToList();
+            var now = _paths.Hops(held.Gateway, wanted);
+            var reached = now.Select(h => h.Destination).ToHashSet(StringComparer.Ordinal);
+            return held with { Version = version, NextHops = RouteTableDelta.Merge(held.NextHops, now, wanted.Where(d => !reached.Contains(d)).ToList()) };
         }
 
         public RouteTable For(long version, string gateway)
