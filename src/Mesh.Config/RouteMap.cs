@@ -73,9 +73,12 @@ public sealed record MeshSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSp
     /// <summary>The client networks every entry admits unless it has its own allow list; empty: everyone.</summary>
     public ImmutableArray<System.Net.IPNetwork> Allow { get; init; } = [];
 
+    /// <summary>How flows travel between gateways: <c>"pool"</c> (a connection each) or <c>"mux"</c> (streams of a few connections).</summary>
+    public string LinkMode { get; init; } = "pool";
+
     // records would compare the arrays by reference
     public bool Equals(MeshSettings? other) => other is not null && PoolSize == other.PoolSize && FlowIdleTimeout == other.FlowIdleTimeout
-        && DialTimeout == other.DialTimeout && Revoked.SequenceEqual(other.Revoked) && Allow.SequenceEqual(other.Allow);
+        && DialTimeout == other.DialTimeout && LinkMode == other.LinkMode && Revoked.SequenceEqual(other.Revoked) && Allow.SequenceEqual(other.Allow);
 
     public override int GetHashCode() => HashCode.Combine(PoolSize, FlowIdleTimeout, DialTimeout, Revoked.Length, Allow.Length);
 }

@@ -91,9 +91,18 @@ public static class RouteMapLoader
         {
             Revoked = [.. (t.Array<string>("revoked", Fingerprint) ?? []).Distinct()],
             Allow = [.. t.Array<System.Net.IPNetwork>("allow", Networks.Parse) ?? []],
+            LinkMode = ReadLinkMode(t) ?? d.LinkMode,
         };
         t.RejectUnknownKeys(ConfigKeys.Mesh);
         return (name, settings);
+    }
+
+    private static string? ReadLinkMode(TableReader t)
+    {
+        var mode = t.String("link_mode");
+        if (mode is null or "pool" or "mux") return mode;
+        t.Error("link_mode", $"must be \"pool\" (a connection per flow) or \"mux\" (flows as streams of a few connections), not \"{mode}\"");
+        return null;
     }
 
     private static GatewayConfig ReadGateway(string name, TableReader t)

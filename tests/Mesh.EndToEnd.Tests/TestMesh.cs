@@ -58,13 +58,16 @@ public sealed class TestMesh : IAsyncDisposable
     /// <summary>Each gateway's /metrics port (--metrics), by name: tests wait for the gateways' state there.</summary>
     public Dictionary<string, int> MetricsPorts { get; } = new[] { "core1", "core2", "edge1", "edge2" }.ToDictionary(n => n, _ => FreePorts.Next());
 
-    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false, string moreServices = "", string moreEntries = "")
+    /// <param name="linkMode">[mesh] link_mode: "pool" (a connection per flow) or "mux" (streams of a few connections)</param>
+    public async Task StartAsync(int echoPort, int downPort, string? redis = null, bool api = false, string moreServices = "", string moreEntries = "",
+        string linkMode = "pool")
     {
         var config = ConfigPath;
         await File.WriteAllTextAsync(config, $$"""
             [mesh]
             name = "e2e"
             pool_size = 4
+            link_mode = "{{linkMode}}"
             [gateways.core1]
             links = ["127.0.0.1:{{Link1}}"]
             [gateways.core2]

@@ -118,7 +118,7 @@ public sealed class LinkFlowSpec : IAsyncLifetime
         await flow.Client.SendAsync(new byte[1000]);
         var atService = new byte[1000];
         await flow.Service.ReceiveAsync(atService);
-        flow.AtB.Socket.Close();   // the owner's end of the link vanishes: no TLS close_notify, no End frame
+        flow.AtB.Socket!.Close();   // the owner's end of the link vanishes: no TLS close_notify, no End frame
 
         var entry = await flow.Entry.WaitAsync(Wait);
         Assert.Equal(PumpResult.Failed, entry.Result);

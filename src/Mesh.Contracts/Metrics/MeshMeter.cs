@@ -19,6 +19,8 @@ public static class MeshMeter
     /// <summary>Bytes carried for clients of this gateway's entries, by service and direction (up: client to service).</summary>
     public static readonly Counter<long> Bytes = Meter.CreateCounter<long>("mesh.bytes", unit: "By", description: "Bytes carried through this gateway's entries");
     public static readonly Histogram<double> FlowDuration = Meter.CreateHistogram<double>("mesh.flow.duration", unit: "s", description: "How long flows at entries lasted");
+    /// <summary>Flows this gateway opened as a stream of a multiplexed link (link mode mux: no claim, no dial), by peer.</summary>
+    public static readonly Counter<long> Streams = Meter.CreateCounter<long>("mesh.link.streams", description: "Flows opened as streams of a multiplexed link, by peer");
     public static readonly Counter<long> Dials = Meter.CreateCounter<long>("mesh.link.dials", description: "Link connections dialed (a TLS handshake each), by peer");
     public static readonly Counter<long> DialFailures = Meter.CreateCounter<long>("mesh.link.dial.failures", description: "Failed dials of link connections, by peer");
     /// <summary>Link connections that failed their handshake, by reason (tls, silent, not_declared, revoked, busy, ...).</summary>

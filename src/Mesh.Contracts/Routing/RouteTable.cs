@@ -56,7 +56,17 @@ public sealed record NextHop(string Destination, string Via)
 }
 
 /// <summary>Mesh-wide data-plane settings (see docs/config.md, [mesh]).</summary>
-public sealed record FlowSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSpan DialTimeout);
+/// <param name="LinkMode">how a flow reaches a peer gateway: a pooled connection of its own, or a stream of a multiplexed one</param>
+public sealed record FlowSettings(int PoolSize, TimeSpan FlowIdleTimeout, TimeSpan DialTimeout, LinkMode LinkMode = LinkMode.Pool);
+
+/// <summary>How flows travel between gateways (<c>[mesh] link_mode</c>; docs/link-protocol.md).</summary>
+public enum LinkMode
+{
+    /// <summary>One TLS connection per flow, claimed from a warm pool.</summary>
+    Pool = 0,
+    /// <summary>Many flows per TLS connection, each a stream with its own credit window; a few connections per peer.</summary>
+    Mux = 1,
+}
 
 /// <summary>
 /// What one gateway needs from the director: the entries it listens on, the services it owns, what

@@ -134,7 +134,8 @@ public static class RouteTables
             _dialed = _gateways.Where(g => g.Links.Count > 0).OrderBy(g => g.Name, StringComparer.Ordinal).ToArray();
             _dialedNames = _dialed.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
             Revoked = map.Settings.Revoked.ToArray();
-            Flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout);
+            Flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout,
+                map.Settings.LinkMode == "mux" ? LinkMode.Mux : LinkMode.Pool);
             _entriesOn = map.Entries.ToLookup(e => e.Gateway, StringComparer.Ordinal);
             _ownedBy = map.Services.Values.ToLookup(sv => sv.Gateway, StringComparer.Ordinal);
             _origins = map.AllowedOrigins();

@@ -124,9 +124,10 @@ public sealed class DataPlaneActor : ReceiveActor, IWithTimers
 
     private void RunLinks(RouteTable table, FlowContext flows)
     {
+        var sessions = table.Flows.LinkMode == LinkMode.Mux ? MuxKeeper.SessionsPerPeer : 0;
         var peers = table.Gateways.Where(table.Dials).ToDictionary(g => g.Name, g => g.IsCore
-            ? new LinkTargetChanged(g.Links, table.Flows.PoolSize)
-            : new LinkTargetChanged(g.Links, Math.Min(table.Flows.PoolSize, ShortcutPoolSize), Shortcut: true));
+            ? new LinkTargetChanged(g.Links, table.Flows.PoolSize, MuxSessions: sessions)
+            : new LinkTargetChanged(g.Links, Math.Min(table.Flows.PoolSize, ShortcutPoolSize), Shortcut: true, MuxSessions: sessions));
         foreach (var (peer, link) in _links.Where(l => !peers.ContainsKey(l.Key)).ToList())
         {
             Context.Stop(link.Actor);
@@ -137,7 +138,8 @@ public sealed class DataPlaneActor : ReceiveActor, IWithTimers
         {
             if (!_links.TryGetValue(peer, out var link))
                 _links[peer] = (Context.ActorOf(LinkActor.Props(peer, target, flows), $"{ChildFailure.LinkPrefix}{peer}"), target);
-            else if (!link.Target.Addresses.SequenceEqual(target.Addresses) || link.Target.PoolSize != target.PoolSize || link.Target.Shortcut != target.Shortcut)
+            else if (!link.Target.Addresses.SequenceEqual(target.Addresses) || link.Target.PoolSize != target.PoolSize || link.Target.Shortcut != target.Shortcut
+                     || link.Target.MuxSessions != target.MuxSessions)
             {
                 link.Actor.Tell(target);
                 _links[peer] = (link.Actor, target);

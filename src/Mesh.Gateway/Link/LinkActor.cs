@@ -11,7 +11,8 @@ namespace Mesh.Gateway.Link;
 
 /// <summary>The peer's addresses or the pool size changed in the route table.</summary>
 /// <param name="Shortcut">a direct link to another edge (LinkActor's remarks)</param>
-public sealed record LinkTargetChanged(IReadOnlyList<string> Addresses, int PoolSize, bool Shortcut = false);
+/// <param name="MuxSessions">multiplexed sessions to keep (link mode mux; <see cref="MuxKeeper"/>), 0 in link mode pool</param>
+public sealed record LinkTargetChanged(IReadOnlyList<string> Addresses, int PoolSize, bool Shortcut = false, int MuxSessions = 0);
 
 /// <summary>Told to the gateway when the link to <paramref name="Peer"/> is found up or down (it reports links to the director).</summary>
 public sealed record LinkStateChanged(string Peer, bool Up);
@@ -70,6 +71,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private readonly Action<LinkPool> _onReturned;
     private IReadOnlyList<string> _addresses;
     private readonly PoolDemand _demand;
+    private readonly MuxKeeper _mux;
+    private int _muxSessions;
     private int _inFlight, _failures, _next;
     private bool _up, _everUp;
     private bool _shortcut;
@@ -84,6 +87,9 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     {
         (_peer, _addresses, _ctx, _shortcut) = (peer, target.Addresses, ctx, target.Shortcut);
         _demand = new PoolDemand(target.PoolSize);
+        _muxSessions = target.MuxSessions;
+        var log = _log;
+        _mux = new MuxKeeper(peer, ctx, line => log.Debug(line));
         _pool = ctx.Links.Pool(peer);
         var self = Self;
         _onGone = (_, lostBecause) => self.Tell(lostBecause switch
@@ -145,7 +151,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         });
         Receive<LinkTargetChanged>(m =>
         {
-            (_addresses, _demand.PoolSize, _shortcut) = (m.Addresses, m.PoolSize, m.Shortcut);
+            (_addresses, _demand.PoolSize, _shortcut, _muxSessions) = (m.Addresses, m.PoolSize, m.Shortcut, m.MuxSessions);
+            _mux.Target(_addresses, _muxSessions);
             Fill();
         });
     }
@@ -183,6 +190,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         _pool.DialedConnectionGone += _onGone;
         _pool.DialedConnectionReturned += _onReturned;
         Timers.StartPeriodicTimer("trim", Trim.Instance, PoolDemand.QuietBeforeTrim);
+        _mux.Target(_addresses, _muxSessions);
         Fill();
     }
 
@@ -221,6 +229,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         _pool.DialedConnectionGone -= _onGone;
         _pool.DialedConnectionReturned -= _onReturned;
         _stop.Cancel();
+        _mux.Dispose();
         _ = _pool.CloseAllAsync();
     }
 }

@@ -1,4 +1,3 @@
-using System.Net.Security;
 using System.Net.Sockets;
 using Mesh.Transport.Protocol;
 using Mesh.Transport.Security;
@@ -26,7 +25,7 @@ public sealed class LinkConnection : IAsyncDisposable
     private int _state = Idle;
     private long _lastHeard = Environment.TickCount64;
 
-    internal LinkConnection(Socket socket, SslStream stream, GatewayIdentity peer, bool dialed, LinkPurpose purpose = LinkPurpose.Pool)
+    internal LinkConnection(Socket? socket, Stream stream, GatewayIdentity peer, bool dialed, LinkPurpose purpose = LinkPurpose.Pool)
     {
         Socket = socket;
         Stream = stream;
@@ -35,8 +34,10 @@ public sealed class LinkConnection : IAsyncDisposable
         Purpose = purpose;
     }
 
-    public Socket Socket { get; }
-    public SslStream Stream { get; }
+    /// <summary>The TCP connection, or null for a stream of a multiplexed link (<see cref="Mux.MuxStream"/>).</summary>
+    public Socket? Socket { get; }
+    /// <summary>The TLS connection, or a stream of a multiplexed link: the flow's frames are the same on both.</summary>
+    public Stream Stream { get; }
     /// <summary>The peer gateway's name, as its certificate proves it.</summary>
     public string Peer => PeerIdentity.Name;
     /// <summary>What the peer's certificate proves: name, role, fingerprint.</summary>
@@ -195,7 +196,7 @@ public sealed class LinkConnection : IAsyncDisposable
     {
         if (_closed.IsCancellationRequested) return;
         try { _closed.Cancel(); } catch (ObjectDisposedException) { return; }   // the idle loop, if running, reports Lost
-        try { Socket.Close(); } catch (ObjectDisposedException) { }
+        try { Socket?.Close(); } catch (ObjectDisposedException) { }
         await Stream.DisposeAsync();
         Disposed?.Invoke(this);
     }

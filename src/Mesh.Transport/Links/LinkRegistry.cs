@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Mesh.Transport.Links.Mux;
 using Mesh.Transport.Protocol;
 
 namespace Mesh.Transport.Links;
@@ -19,6 +20,9 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
 
     public bool KnownUp(string peer) => _dialedUp.TryGetValue(peer, out var up) && up;
 
+    /// <summary>The multiplexed sessions (link mode mux), beside the pools.</summary>
+    public MuxLinks Mux { get; } = new(onPeerFlow);
+
     public LinkPool Pool(string peer) => _pools.GetOrAdd(peer, p => new LinkPool(p));
 
     public IEnumerable<LinkPool> Pools => _pools.Values;
@@ -27,7 +31,8 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
     public void Add(LinkConnection link)
     {
         Track(link);
-        Pool(link.Peer).Add(link, onPeerFlow);
+        if (link.Purpose == LinkPurpose.Mux) Mux.Add(link);
+        else Pool(link.Peer).Add(link, onPeerFlow);
     }
 
     /// <summary>Counts a connection among the live ones until it is disposed (pooled ones are tracked by <see cref="Add"/>).</summary>
@@ -58,8 +63,28 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
     /// </summary>
     public async Task ReleaseAsync(LinkConnection link, bool reusable)
     {
+        if (link.Stream is MuxStream stream)
+        {   // a stream carries one flow: its end is a Close if the flow ended cleanly, else a Reset (the peer fails its side)
+            if (!reusable) stream.Reset();
+            await link.DisposeAsync();
+            return;
+        }
         if (reusable && Pool(link.Peer).Return(link)) return;
         await link.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Opens <paramref name="open"/>'s flow on a stream of a multiplexed session to <paramref name="peer"/>;
+    /// (null, Failed) if there is none or it broke before the peer answered (the caller falls back to the pool).
+    /// </summary>
+    public async Task<(LinkConnection?, ClaimResult)> ClaimStreamAsync(string peer, Open open, TimeSpan answerTimeout, CancellationToken ct)
+    {
+        if (Mux.Open(peer) is not { } link) return (null, new ClaimResult(ClaimStatus.Failed, Error: $"no multiplexed link to {peer}"));
+        Mesh.Contracts.Metrics.MeshMeter.Streams.Add(1, new KeyValuePair<string, object?>("peer", peer));
+        var result = await link.ClaimAsync(open, answerTimeout, ct);
+        if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused) return (link, result);
+        await link.DisposeAsync();
+        return (null, result);
     }
 
     /// <summary>Claims a connection dialed just now for one flow (see <see cref="LinkPool.ClaimFreshAsync"/>).</summary>

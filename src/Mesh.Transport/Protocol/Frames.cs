@@ -14,6 +14,8 @@ public enum LinkPurpose : byte
     Pool = 1,
     /// <summary>An edge's control channel to the director through this core gateway (never claimed for flows).</summary>
     Control = 2,
+    /// <summary>A multiplexed link: many flows at once, each a stream with its own credit window (docs/link-protocol.md).</summary>
+    Mux = 3,
 }
 
 /// <summary>Why a flow was refused. Values are on the wire: never renumber.</summary>

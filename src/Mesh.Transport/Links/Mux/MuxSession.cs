@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Mesh.Transport.Protocol;
+using Mesh.Transport.Security;
+
+namespace Mesh.Transport.Links.Mux;
+
+/// <summary>
+/// One multiplexed link connection: many streams (one per flow) over one TLS connection, each with its own
+/// credit window. Either side opens streams (the dialer odd ids, the acceptor even ones, never reused); a
+/// stream is opened by its first Data frame. One loop reads and hands each payload to its stream without
+/// ever waiting for it (the window bounds what a stream may hold, and a peer that overruns it is cut); one
+/// loop writes, putting the frames queued meanwhile into one TLS write, so that a few syscalls serve many
+/// flows. The dialer pings every <see cref="Liveness.PingEvery"/>; either side closes the connection after
+/// <see cref="Liveness.DeadAfter"/> of silence, and every stream on it fails.
+/// </summary>
+public sealed class MuxSession : IAsyncDisposable
+{
+    /// <summary>Streams the peer may have open at once on one session; one more is reset at once.</summary>
+    public const int MaxPeerStreams = 16_384;
+    private const int BatchSize = 64 * 1024;
+
+    private readonly LinkConnection _transport;
+    private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
+    private readonly Channel<(byte[] Buffer, int Length)> _out =
+        Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Timer _liveness;
+    private long _nextId, _lastHeard = Environment.TickCount64;
+    private uint _highestPeerId;
+    private int _peerStreams;
+    private string? _closeReason;
+
+    /// <param name="transport">an authenticated connection whose Hello said purpose = mux</param>
+    public MuxSession(LinkConnection transport)
+    {
+        _transport = transport;
+        _nextId = transport.Dialed ? 1 : 2;
+        _liveness = new Timer(_ => CheckLiveness(), null, Liveness.PingEvery, Liveness.PingEvery);
+    }
+
+    public string Peer => _transport.Peer;
+    public GatewayIdentity PeerIdentity => _transport.PeerIdentity;
+    /// <summary>This side dialed the connection (and keeps it: redials when it is lost).</summary>
+    public bool Dialed => _transport.Dialed;
+    public bool IsClosed => _closed.IsCancellationRequested;
+    /// <summary>Streams open now, either way: flows are spread over a peer's sessions by this count.</summary>
+    public int OpenStreams => _streams.Count;
+
+    /// <summary>The peer opened a stream (its first bytes are the flow's Open frame).</summary>
+    public event Action<MuxSession, MuxStream>? StreamOpenedByPeer;
+    /// <summary>The session is over, with why (raised once).</summary>
+    public event Action<MuxSession, string>? Closed;
+    /// <summary>A ping this side sent was answered after this many milliseconds.</summary>
+    public event Action<double>? RoundTrip;
+
+    public void Start()
+    {
+        _ = ReadLoopAsync();
+        _ = WriteLoopAsync();
+    }
+
+    /// <summary>A new stream to the peer, or null if the session is closed (or has used every id: the keeper opens another).</summary>
+    public MuxStream? TryOpen()
+    {
+        if (IsClosed) return null;
+        var id = Interlocked.Add(ref _nextId, 2) - 2;
+        if (id > uint.MaxValue) return null;
+        var stream = new MuxStream(this, (uint)id);
+        _streams[stream.Id] = stream;
+        return stream;
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var reason = "closed by the peer";
+        var header = new byte[MuxFrame.HeaderSize + 8];
+        var link = _transport.Stream;
+        try
+        {
+            while (true)
+            {
+                if (await link.ReadAtLeastAsync(header.AsMemory(0, MuxFrame.HeaderSize), MuxFrame.HeaderSize, throwOnEndOfStream: false, _closed.Token) < MuxFrame.HeaderSize)
+                    break;
+                Interlocked.Exchange(ref _lastHeard, Environment.TickCount64);
+                var (kind, id, length) = MuxFrame.ReadHeader(header);
+                if (kind == MuxKind.Data)
+                {
+                    var payload = ArrayPool<byte>.Shared.Rent(length);
+                    await link.ReadExactlyAsync(payload.AsMemory(0, length), _closed.Token);
+                    if (StreamFor(id) is not { } stream) ArrayPool<byte>.Shared.Return(payload);   // a stream already forgotten (reset), or refused
+                    else if (!stream.Deliver(payload, length))
+                        throw new ProtocolException($"{Peer} sent more on stream {id} than its window allows, or after its end");
+                    continue;
+                }
+                var body = header.AsMemory(MuxFrame.HeaderSize, length);
+                await link.ReadExactlyAsync(body, _closed.Token);
+                switch (kind)
+                {
+                    case MuxKind.Window:
+                        Known(id)?.Credit(BinaryPrimitives.ReadUInt32BigEndian(body.Span));
+                        break;
+                    case MuxKind.Close when Known(id) is { } closing:
+                        closing.RemoteClosed();
+                        if (closing.Finished) Forget(closing);
+                        break;
+                    case MuxKind.Reset when Known(id) is { } reset:
+                        reset.Break($"{Peer} reset the stream");
+                        Forget(reset);
+                        break;
+                    case MuxKind.Ping:
+                        Send(MuxKind.Pong, 0, body.Span);
+                        break;
+                    case MuxKind.Pong:
+                        var rtt = System.Diagnostics.Stopwatch.GetElapsedTime((long)BinaryPrimitives.ReadUInt64BigEndian(body.Span)).TotalMilliseconds;
+                        if (rtt is >= 0 and < 60_000) RoundTrip?.Invoke(rtt);
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ProtocolException or ObjectDisposedException or OperationCanceledException or EndOfStreamException
+                                      or System.Net.Sockets.SocketException)
+        {
+            reason = e is ProtocolException ? e.Message : e is EndOfStreamException ? "closed inside a frame" : "connection lost";
+        }
+        await CloseAsync(reason);
+    }
+
+    private MuxStream? Known(uint id) => _streams.GetValueOrDefault(id);
+
+    /// <summary>The stream a Data frame is for: a known one, or a new one if the id is the peer's next (ids only grow).</summary>
+    private MuxStream? StreamFor(uint id)
+    {
+        if (_streams.TryGetValue(id, out var known)) return known;
+        var peers = (id & 1) == (Dialed ? 0u : 1u);
+        if (!peers || id <= _highestPeerId) return null;   // ours, forgotten; or the peer's, already over
+        _highestPeerId = id;
+        if (Volatile.Read(ref _peerStreams) >= MaxPeerStreams)
+        {
+            SendReset(id);
+            return null;
+        }
+        var stream = new MuxStream(this, id);
+        _streams[id] = stream;
+        Interlocked.Increment(ref _peerStreams);
+        StreamOpenedByPeer?.Invoke(this, stream);
+        return stream;
+    }
+
+    internal void Forget(MuxStream stream)
+    {
+        if (_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream)) && (stream.Id & 1) == (Dialed ? 0u : 1u))
+            Interlocked.Decrement(ref _peerStreams);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var link = _transport.Stream;
+        try
+        {
+            while (await _out.Reader.WaitToReadAsync(_closed.Token))
+            {
+                var batch = ArrayPool<byte>.Shared.Rent(BatchSize);
+                try
+                {
+                    var used = 0;
+                    while (_out.Reader.TryRead(out var frame))
+                    {
+                        if (used + frame.Length > batch.Length)
+                        {
+                            await link.WriteAsync(batch.AsMemory(0, used), _closed.Token);
+                            used = 0;
+                        }
+                        frame.Buffer.AsSpan(0, frame.Length).CopyTo(batch.AsSpan(used));
+                        used += frame.Length;
+                        ArrayPool<byte>.Shared.Return(frame.Buffer);
+                    }
+                    if (used > 0) await link.WriteAsync(batch.AsMemory(0, used), _closed.Token);
+                }
+                finally { ArrayPool<byte>.Shared.Return(batch); }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            await CloseAsync("connection lost");
+        }
+    }
+
+    internal void SendData(uint id, ReadOnlySpan<byte> bytes)
+    {
+        if (!Send(MuxKind.Data, id, bytes)) throw new IOException($"the link to {Peer} was lost ({_closeReason ?? "closed"})");
+    }
+
+    internal void SendWindow(uint id, uint bytes)
+    {
+        Span<byte> body = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(body, bytes);
+        Send(MuxKind.Window, id, body);
+    }
+
+    internal void SendClose(uint id) => Send(MuxKind.Close, id, []);
+    internal void SendReset(uint id) => Send(MuxKind.Reset, id, []);
+
+    private bool Send(MuxKind kind, uint id, ReadOnlySpan<byte> body)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(MuxFrame.HeaderSize + body.Length);
+        MuxFrame.WriteHeader(frame, kind, id, body.Length);
+        body.CopyTo(frame.AsSpan(MuxFrame.HeaderSize));
+        if (_out.Writer.TryWrite((frame, MuxFrame.HeaderSize + body.Length))) return true;
+        ArrayPool<byte>.Shared.Return(frame);
+        return false;
+    }
+
+    private void CheckLiveness()
+    {
+        if (Environment.TickCount64 - Interlocked.Read(ref _lastHeard) >= Liveness.DeadAfter.TotalMilliseconds)
+        {
+            _ = CloseAsync("silent too long");
+            return;
+        }
+        if (!Dialed) return;
+        Span<byte> nonce = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(nonce, (ulong)System.Diagnostics.Stopwatch.GetTimestamp());   // a ping carries its send time
+        Send(MuxKind.Ping, 0, nonce);
+    }
+
+    /// <summary>Ends the session: the connection closes, every stream on it fails (a flow cut never looks complete).</summary>
+    public async Task CloseAsync(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null) return;
+        _closed.Cancel();
+        _out.Writer.TryComplete();
+        await _liveness.DisposeAsync();
+        foreach (var stream in _streams.Values) stream.Break($"the link to {Peer} was lost ({reason})");
+        _streams.Clear();
+        while (_out.Reader.TryRead(out var frame)) ArrayPool<byte>.Shared.Return(frame.Buffer);
+        await _transport.DisposeAsync();
+        Closed?.Invoke(this, reason);
+    }
+
+    public ValueTask DisposeAsync() => new(CloseAsync("closed"));
+}
