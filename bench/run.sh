@@ -2,6 +2,8 @@
 # Benchmarks Mesh beside a direct connection, socat, a stunnel pair and ssh -L, in one run, on
 # loopback. Results (medians over rounds) go to stdout as a Markdown table and to bench/results/.
 # usage: bench/run.sh [ROUNDS]     (default 2; needs root for apt-get and sshd)
+#        ONLY='^(direct|Mesh mux)$' bench/run.sh 1   measures only the paths whose name matches (a quick look; the
+#        ratios in docs/PERFORMANCE.md come from whole runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,7 +24,7 @@ bg() { "$@" >"$work/$(basename "$1").$RANDOM.log" 2>&1 & pids+=($!); }
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
 
 # ---- the services: iperf3 and redis, reached directly or through each path
-IPERF=15201 REDIS=16379
+IPERF=9201 REDIS=9379
 bg iperf3 -s -p $IPERF
 bg redis-server --port $REDIS --bind 127.0.0.1 --save "" --appendonly no --maxclients 20000
 wait_port $IPERF; wait_port $REDIS
@@ -112,14 +114,21 @@ dotnet build src/Mesh.Cli -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 dotnet "$work/bin/mesh.dll" ca init --out "$work/pki" --mesh bench >/dev/null
 for n in core1 core2; do dotnet "$work/bin/mesh.dll" cert issue $n --role core --ca "$work/pki" --out "$work/pki" >/dev/null; done
 for n in edge1 edge2; do dotnet "$work/bin/mesh.dll" cert issue $n --ca "$work/pki" --out "$work/pki" >/dev/null; done
-cat >"$work/mesh.toml" <<CONF
+# start_mesh MODE P: a mesh of four gateways with link_mode MODE; ports are P plus fixed offsets (P=5 for pool,
+# P=1 for mux): links P7441/P7442, cluster P4061/P4062, entries P5201 (iperf) and P6379 (redis) on core1,
+# P8201 and P8379 on edge1 (relayed through a core).
+start_mesh() {
+  local mode=$1 p=$2 dir="$work/mesh-$1"
+  mkdir -p "$dir"
+  cat >"$dir/mesh.toml" <<CONF
 [mesh]
 name = "bench"
 pool_size = 16
+link_mode = "$mode"
 [gateways.core1]
-links = ["127.0.0.1:57441"]
+links = ["127.0.0.1:${p}7441"]
 [gateways.core2]
-links = ["127.0.0.1:57442"]
+links = ["127.0.0.1:${p}7442"]
 [gateways.edge1]
 [gateways.edge2]
 [services.iperf-relayed]
@@ -138,40 +147,44 @@ gateway = "core2"
 target = "127.0.0.1:$REDIS"
 [[entries]]
 gateway = "core1"
-listen = "127.0.0.1:55201"
+listen = "127.0.0.1:${p}5201"
 service = "iperf"
 [[entries]]
 gateway = "core1"
-listen = "127.0.0.1:56379"
+listen = "127.0.0.1:${p}6379"
 service = "redis"
 max_connections = 4096        # hold.py holds 2,000 clients; the default (1024) resets the rest, as it should
 [[entries]]
 gateway = "edge1"
-listen = "127.0.0.1:58201"
+listen = "127.0.0.1:${p}8201"
 service = "iperf-relayed"
 [[entries]]
 gateway = "edge1"
-listen = "127.0.0.1:58379"
+listen = "127.0.0.1:${p}8379"
 service = "redis-relayed"
 max_connections = 4096
 CONF
-join=127.0.0.1:54061,127.0.0.1:54062
-for i in 1 2; do
-  extra=(); [ $i = 1 ] && extra=(--config "$work/mesh.toml" --state-dir "$work/state")
-  (cd "$work" && exec dotnet "$work/bin/Mesh.Node.dll" --name core$i --listen 127.0.0.1:5744$i --cluster-port 5406$i \
-     --join $join --cert "$work/pki/core$i.crt" --key "$work/pki/core$i.key" --ca "$work/pki/ca.crt" "${extra[@]}") \
-     >"$work/core$i.log" 2>&1 &
-  pids+=($!)
-done
-for i in 1 2; do
-  (cd "$work" && exec dotnet "$work/bin/Mesh.Node.dll" --name edge$i --join 127.0.0.1:57441,127.0.0.1:57442 \
-     --cert "$work/pki/edge$i.crt" --key "$work/pki/edge$i.key" --ca "$work/pki/ca.crt") >"$work/edge$i.log" 2>&1 &
-  pids+=($!)
-done
-for _ in $(seq 1 300); do grep -q "link to core2 up" "$work/core1.log" 2>/dev/null && grep -q "entry 127.0.0.1:56379" "$work/core1.log" \
-  && grep -q "gateway core2: route table" "$work/core2.log" && grep -q "link to core1 up" "$work/edge2.log" 2>/dev/null \
-  && grep -q "gateway edge2: route table" "$work/edge2.log" && break; sleep 0.2; done
-for p in 35201 36379 45201 46379 55201 56379 58201 58379; do wait_port $p; done
+  local join=127.0.0.1:${p}4061,127.0.0.1:${p}4062
+  for i in 1 2; do
+    extra=(); [ $i = 1 ] && extra=(--config "$dir/mesh.toml" --state-dir "$dir/state")
+    (cd "$dir" && exec dotnet "$work/bin/Mesh.Node.dll" --name core$i --listen 127.0.0.1:${p}744$i --cluster-port ${p}406$i \
+       --join $join --cert "$work/pki/core$i.crt" --key "$work/pki/core$i.key" --ca "$work/pki/ca.crt" "${extra[@]}") \
+       >"$dir/core$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in 1 2; do
+    (cd "$dir" && exec dotnet "$work/bin/Mesh.Node.dll" --name edge$i --join 127.0.0.1:${p}7441,127.0.0.1:${p}7442 \
+       --cert "$work/pki/edge$i.crt" --key "$work/pki/edge$i.key" --ca "$work/pki/ca.crt") >"$dir/edge$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for _ in $(seq 1 300); do grep -q "link to core2 up" "$dir/core1.log" 2>/dev/null && grep -q "entry 127.0.0.1:${p}6379" "$dir/core1.log" \
+    && grep -q "gateway core2: route table" "$dir/core2.log" && grep -q "link to core1 up" "$dir/edge2.log" 2>/dev/null \
+    && grep -q "gateway edge2: route table" "$dir/edge2.log" && break; sleep 0.2; done
+  for port in ${p}5201 ${p}6379 ${p}8201 ${p}8379; do wait_port $port; done
+}
+start_mesh pool 5
+start_mesh mux 1
+for p in 35201 36379 45201 46379; do wait_port $p; done
 
 # ---- measurements
 # path name | iperf port | redis port | processes whose memory is the path's (regex on command lines)
@@ -180,8 +193,10 @@ paths=(
   "socat|25201|26379|^socat TCP-LISTEN:26379"
   "stunnel pair|35201|36379|^stunnel4 "
   "ssh -L|45201|46379|^ssh -N|^sshd: root"
-  "Mesh|55201|56379|Mesh.Node.dll --name core[12] "
-  "Mesh relayed|58201|58379|Mesh.Node.dll --name (edge1|core1|edge2) "
+  "Mesh|55201|56379|Mesh.Node.dll --name core[12] --listen 127.0.0.1:57"
+  "Mesh relayed|58201|58379|Mesh.Node.dll --name (edge1 --join 127.0.0.1:57|core1 --listen 127.0.0.1:57|edge2 --join 127.0.0.1:57)"
+  "Mesh mux|15201|16379|Mesh.Node.dll --name core[12] --listen 127.0.0.1:17"
+  "Mesh mux relayed|18201|18379|Mesh.Node.dll --name (edge1 --join 127.0.0.1:17|core1 --listen 127.0.0.1:17|edge2 --join 127.0.0.1:17)"
 )
 csv() { redis-benchmark -h 127.0.0.1 "$@" --csv 2>/dev/null; }
 field() { python3 -c "import csv,sys; rows=[r for r in csv.DictReader(sys.stdin) if r['test']=='$1']; print(rows[0]['$2'] if rows else 'nan')"; }
@@ -207,6 +222,7 @@ printf "round\tpath\tiperf1_gbit\tiperf4_gbit\tget_rps_c50\tp50_ms_c1\tp99_ms_c1
 for round in $(seq 1 "$rounds"); do
   for spec in "${paths[@]}"; do
     IFS='|' read -r name ip rp rx <<<"$spec"
+    [[ -n "${ONLY:-}" && ! "$name" =~ $ONLY ]] && continue
     echo "round $round: $name" >&2
     i1=$(iperf "$ip" -t 5)
     i4=$(iperf "$ip" -t 5 -P 4)

@@ -16,7 +16,7 @@ public static class ConfigKeys
     public static readonly ConfigTable Top = new("", ["mesh", "gateways", "services", "entries"]);
     public static readonly ConfigTable Mesh = new("mesh", ["name", "pool_size", "flow_idle_timeout", "dial_timeout", "revoked", "allow", "link_mode"]);
     public static readonly ConfigTable Gateway = new("gateways.NAME", ["links", "role"]);
-    public static readonly ConfigTable Service = new("services.NAME", ["gateway", "target", "check", "allow"]);
+    public static readonly ConfigTable Service = new("services.NAME", ["gateway", "target", "check", "allow", "link_mode"]);
     public static readonly ConfigTable Check = new("check", ["kind", "interval", "timeout", "rise", "fall", "path", "password_env", "user"]);
     public static readonly ConfigTable Entry = new("entries", ["gateway", "listen", "service", "allow", "max_connections"]);
 

@@ -38,8 +38,11 @@ public sealed record ServiceConfig(string Name, string Gateway, HostPort Target,
 {
     public ImmutableArray<string> Allow { get; init; } = [];
 
+    /// <summary><c>"pool"</c> or <c>"mux"</c> for this service's flows; null: the mesh's <c>link_mode</c>.</summary>
+    public string? LinkMode { get; init; }
+
     public bool Equals(ServiceConfig? other) => other is not null && Name == other.Name && Gateway == other.Gateway && Target == other.Target
-        && Check == other.Check && Allow.SequenceEqual(other.Allow);
+        && Check == other.Check && Allow.SequenceEqual(other.Allow) && LinkMode == other.LinkMode;
 
     public override int GetHashCode() => HashCode.Combine(Name, Gateway, Target, Check);
 }

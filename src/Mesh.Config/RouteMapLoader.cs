@@ -136,9 +136,10 @@ public static class RouteMapLoader
         var check = t.Table("check") is { } c ? ReadCheck(c) : HealthCheck.DefaultTcp;
         var allow = t.Array<string>("allow", g => !Names.IsValid(g) ? (null, $"'{g}' is not a valid gateway name: {Names.Rule}")
             : !gateways.ContainsKey(g) ? (null, $"unknown gateway '{g}' (declared: {List(gateways.Keys)})") : (g, null));
+        var linkMode = ReadLinkMode(t);
         t.RejectUnknownKeys(ConfigKeys.Service);
         return gateway is null || target is null || check is null ? null
-            : new ServiceConfig(name, gateway, target, check) { Allow = [.. (allow ?? []).Distinct()] };
+            : new ServiceConfig(name, gateway, target, check) { Allow = [.. (allow ?? []).Distinct()], LinkMode = linkMode };
     }
 
     private static HealthCheck? ReadCheck(TableReader t)

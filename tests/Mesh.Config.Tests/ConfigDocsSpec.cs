@@ -39,6 +39,6 @@ public sealed class ConfigDocsSpec
     {
         var result = RouteMapLoader.Load("[mesh]\nname = \"m\"\npool = 3\n", "mesh.toml");
         var error = Assert.Single(result.Errors);
-        Assert.Equal("mesh.toml:3: mesh.pool: unknown key (allowed here: name, pool_size, flow_idle_timeout, dial_timeout, revoked, allow)", error.ToString());
+        Assert.Equal("mesh.toml:3: mesh.pool: unknown key (allowed here: name, pool_size, flow_idle_timeout, dial_timeout, revoked, allow, link_mode)", error.ToString());
     }
 }

@@ -47,6 +47,21 @@ public sealed class ConfigErrorSpec
         Has(errors, 7, "gateways.b.role", "a core gateway needs links");
     }
 
+    [Fact]
+    public void A_link_mode_is_pool_or_mux_for_the_mesh_and_for_a_service_and_anything_else_is_named_where_it_is()
+    {
+        var map = RouteMapLoader.Load(Valid.Replace("name = \"m\"\n", "name = \"m\"\nlink_mode = \"mux\"\n")
+            .Replace("target = \"127.0.0.1:6379\"\n", "target = \"127.0.0.1:6379\"\nlink_mode = \"pool\"\n"), "mesh.toml").Map!;
+        Assert.Equal(("mux", "pool"), (map.Settings.LinkMode, map.Services["s"].LinkMode));
+        Assert.Equal(("pool", null), (RouteMapLoader.Load(Valid, "mesh.toml").Map!.Settings.LinkMode, RouteMapLoader.Load(Valid, "mesh.toml").Map!.Services["s"].LinkMode));
+
+        var errors = Errors(Valid.Replace("name = \"m\"\n", "name = \"m\"\nlink_mode = \"fast\"\n")
+            .Replace("target = \"127.0.0.1:6379\"\n", "target = \"127.0.0.1:6379\"\nlink_mode = \"multiplexed\"\n"));
+        Has(errors, 3, "mesh.link_mode", "must be \"pool\" (a connection per flow) or \"mux\" (flows as streams of a few connections), not \"fast\"");
+        Has(errors, 10, "services.s.link_mode", "not \"multiplexed\"");
+        Assert.Equal(2, errors.Count);
+    }
+
     /// <summary>Gateway a owning one service per check, s0, s1, …: service i's check is on line 7 + 4i.</summary>
     private static string WithChecks(params string[] checks) => "[mesh]\nname = \"m\"\n[gateways.a]\n"
         + string.Concat(checks.Select((c, i) => $"[services.s{i}]\ngateway = \"a\"\ntarget = \"127.0.0.1:{6000 + i}\"\ncheck = {c}\n"));

@@ -9,10 +9,22 @@ public sealed class MuxMeshFixture : IAsyncLifetime
 {
     public EchoServer Echo { get; } = new();
     public TestMesh Mesh { get; } = new();
+    /// <summary>core1's entry for echo-pooled: the echo service at edge1, whose own link_mode is "pool".</summary>
+    public int PooledEntry { get; } = FreePorts.Next();
 
     public async Task InitializeAsync()
     {
-        await Mesh.StartAsync(Echo.Port, downPort: FreePorts.Next(), linkMode: "mux");
+        await Mesh.StartAsync(Echo.Port, downPort: FreePorts.Next(), linkMode: "mux", moreServices: $$"""
+            [services.echo-pooled]
+            gateway = "edge1"
+            target = "127.0.0.1:{{Echo.Port}}"
+            link_mode = "pool"
+            """, moreEntries: $$"""
+            [[entries]]
+            gateway = "core1"
+            listen = "127.0.0.1:{{PooledEntry}}"
+            service = "echo-pooled"
+            """);
         await Mesh.ReadyForFlowsAsync();
     }
 
@@ -80,6 +92,16 @@ public sealed class MuxMeshSpec(MuxMeshFixture fixture) : IClassFixture<MuxMeshF
         var before = await StreamsOpened("core1", "edge1");
         await AssertComesBackWhole(Mesh.EchoEntry, 64L << 20);
         Assert.Equal(before + 1, await StreamsOpened("core1", "edge1"));
+    }
+
+    [Fact]
+    public async Task A_service_whose_link_mode_is_pool_goes_through_the_pool_in_a_mux_mesh()
+    {
+        await StreamsInUse(Mesh.EchoEntry, "core1", "edge1");   // core1's sessions to edge1 are up
+        var before = await StreamsOpened("core1", "edge1");
+        for (var i = 0; i < 20; i++)
+            Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(fixture.PooledEntry), TimeSpan.FromSeconds(10)), $"flow {i} failed");
+        Assert.Equal(before, await StreamsOpened("core1", "edge1"));
     }
 
     [Fact]

@@ -10,7 +10,11 @@ public interface IRoutingMessage;
 public sealed record GatewayInfo(string Name, bool IsCore, IReadOnlyList<string> Links);
 
 /// <summary>A service and the gateway that owns it.</summary>
-public sealed record ServiceInfo(string Name, string Owner);
+public sealed record ServiceInfo(string Name, string Owner)
+{
+    /// <summary>How this service's flows travel between gateways, when its config says (<c>services.NAME.link_mode</c>); null: the mesh's.</summary>
+    public LinkMode? LinkMode { get; init; }
+}
 
 /// <summary>An address this gateway listens on, and the service whose flows it carries.</summary>
 public sealed record ListenEntry(string Listen, string Service, string Owner)
@@ -99,6 +103,12 @@ public sealed record RouteTable(
     public GatewayInfo? GatewayNamed(string name) => RouteTableIndex.Of(this).Gateways.GetValueOrDefault(name);
 
     public ServiceInfo? ServiceNamed(string name) => RouteTableIndex.Of(this).Services.GetValueOrDefault(name);
+
+    /// <summary>How a flow of <paramref name="service"/> travels to the next gateway: the service's own mode, else the mesh's.</summary>
+    public LinkMode LinkModeOf(string service) => ServiceNamed(service)?.LinkMode ?? Flows.LinkMode;
+
+    /// <summary>Some flows travel multiplexed (the mesh's mode, or a service's): keep multiplexed sessions to the peers.</summary>
+    public bool UsesMux => Flows.LinkMode == LinkMode.Mux || Services.Any(s => s.LinkMode == LinkMode.Mux);
 
     /// <summary>The service of that name this gateway owns, or null.</summary>
     public OwnedService? OwnedNamed(string name) => RouteTableIndex.Of(this).Owned.GetValueOrDefault(name);

@@ -129,13 +129,13 @@ public static class RouteTables
             Map = map;
             _gateways = map.Gateways.Values.Select(g => new GatewayInfo(g.Name, g.Kind == GatewayKind.Core, g.Links.Select(l => l.ToString()).ToArray())).ToArray();
             _gatewayByName = _gateways.ToDictionary(g => g.Name, StringComparer.Ordinal);
-            _services = map.Services.Values.Select(s => new ServiceInfo(s.Name, s.Gateway)).ToArray();
+            _services = map.Services.Values.Select(s => new ServiceInfo(s.Name, s.Gateway) { LinkMode = ModeOf(s.LinkMode) }).ToArray();
             _serviceByName = _services.ToDictionary(s => s.Name, StringComparer.Ordinal);
             _dialed = _gateways.Where(g => g.Links.Count > 0).OrderBy(g => g.Name, StringComparer.Ordinal).ToArray();
             _dialedNames = _dialed.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
             Revoked = map.Settings.Revoked.ToArray();
             Flows = new FlowSettings(map.Settings.PoolSize, map.Settings.FlowIdleTimeout, map.Settings.DialTimeout,
-                map.Settings.LinkMode == "mux" ? LinkMode.Mux : LinkMode.Pool);
+                ModeOf(map.Settings.LinkMode) ?? LinkMode.Pool);
             _entriesOn = map.Entries.ToLookup(e => e.Gateway, StringComparer.Ordinal);
             _ownedBy = map.Services.Values.ToLookup(sv => sv.Gateway, StringComparer.Ordinal);
             _origins = map.AllowedOrigins();
@@ -180,6 +180,9 @@ public static class RouteTables
             return new GatewayPart(true, entries, owned, access, gateways, services, owners);
         }
     }
+
+    /// <summary>A config's link_mode ("pool", "mux"; validated by the loader) as the tables carry it; null when not set.</summary>
+    private static LinkMode? ModeOf(string? mode) => mode switch { "mux" => LinkMode.Mux, "pool" => LinkMode.Pool, _ => null };
 
     private static CheckSpec ToSpec(HealthCheck c) =>
         new(c.Kind.ToString().ToLowerInvariant(), c.Interval, c.Timeout, c.Rise, c.Fall, c.Path, c.PasswordEnv, c.User);

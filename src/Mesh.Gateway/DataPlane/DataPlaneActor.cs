@@ -124,7 +124,7 @@ public sealed class DataPlaneActor : ReceiveActor, IWithTimers
 
     private void RunLinks(RouteTable table, FlowContext flows)
     {
-        var sessions = table.Flows.LinkMode == LinkMode.Mux ? MuxKeeper.SessionsPerPeer : 0;
+        var sessions = table.UsesMux ? MuxKeeper.SessionsPerPeer : 0;
         var peers = table.Gateways.Where(table.Dials).ToDictionary(g => g.Name, g => g.IsCore
             ? new LinkTargetChanged(g.Links, table.Flows.PoolSize, MuxSessions: sessions)
             : new LinkTargetChanged(g.Links, Math.Min(table.Flows.PoolSize, ShortcutPoolSize), Shortcut: true, MuxSessions: sessions));

@@ -74,7 +74,7 @@ public static class ClientFlow
         FlowContext ctx, CancellationToken ct)
     {
         var answerTimeout = table.Flows.DialTimeout + TimeSpan.FromSeconds(5);
-        if (table.Flows.LinkMode == LinkMode.Mux)
+        if (table.LinkModeOf(open.Service) == LinkMode.Mux)
         {   // a stream costs no claim and no handshake; without a session yet (or if it broke), the pool carries the flow
             var (stream, opened) = await ctx.Links.ClaimStreamAsync(next.Name, open, answerTimeout, ct);
             if (stream is not null) return (stream, opened);

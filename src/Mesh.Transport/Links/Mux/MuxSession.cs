@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Mesh.Transport.Protocol;
 using Mesh.Transport.Security;
 
@@ -11,21 +10,24 @@ namespace Mesh.Transport.Links.Mux;
 /// One multiplexed link connection: many streams (one per flow) over one TLS connection, each with its own
 /// credit window. Either side opens streams (the dialer odd ids, the acceptor even ones, never reused); a
 /// stream is opened by its first Data frame. One loop reads and hands each payload to its stream without
-/// ever waiting for it (the window bounds what a stream may hold, and a peer that overruns it is cut); one
-/// loop writes, putting the frames queued meanwhile into one TLS write, so that a few syscalls serve many
-/// flows. The dialer pings every <see cref="Liveness.PingEvery"/>; either side closes the connection after
+/// ever waiting for it (the window bounds what a stream may hold, and a peer that overruns it is cut); frames
+/// to send are queued and written by whoever finds the writer free, the frames queued meanwhile in one TLS
+/// write, so that a few syscalls serve many flows. The dialer pings every <see cref="Liveness.PingEvery"/>; either side closes the connection after
 /// <see cref="Liveness.DeadAfter"/> of silence, and every stream on it fails.
 /// </summary>
 public sealed class MuxSession : IAsyncDisposable
 {
     /// <summary>Streams the peer may have open at once on one session; one more is reset at once.</summary>
     public const int MaxPeerStreams = 16_384;
-    private const int BatchSize = 64 * 1024;
+    /// <summary>Room for the largest frame; a batch is written once it holds 64 KiB or the queue is empty.</summary>
+    private const int BatchSize = 128 * 1024, BatchFull = 64 * 1024;
 
     private readonly LinkConnection _transport;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
-    private readonly Channel<(byte[] Buffer, int Length)> _out =
-        Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    /// <summary>Frames waiting for the writer; Data is bounded by the streams' windows, control frames are few.</summary>
+    private readonly ConcurrentQueue<(byte[] Buffer, int Length)> _out = new();
+    /// <summary>1 while someone drains <see cref="_out"/> to the connection.</summary>
+    private int _writing;
     private readonly CancellationTokenSource _closed = new();
     private readonly Timer _liveness;
     private long _nextId, _lastHeard = Environment.TickCount64;
@@ -59,7 +61,6 @@ public sealed class MuxSession : IAsyncDisposable
     public void Start()
     {
         _ = ReadLoopAsync();
-        _ = WriteLoopAsync();
     }
 
     /// <summary>A new stream to the peer, or null if the session is closed (or has used every id: the keeper opens another).</summary>
@@ -155,42 +156,58 @@ public sealed class MuxSession : IAsyncDisposable
             Interlocked.Decrement(ref _peerStreams);
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// Writes what is queued, in batches of up to <see cref="BatchSize"/> bytes, unless another caller is at it
+    /// already (it takes ours too). A flow's writer drains inline (no hop to another thread per frame); control
+    /// frames are drained on the thread pool (<see cref="Kick"/>), so that the read loop never waits on a write:
+    /// two gateways whose readers both waited for their full send buffers would wait for each other for ever.
+    /// </summary>
+    private async ValueTask DrainAsync()
     {
         var link = _transport.Stream;
+        var batch = ArrayPool<byte>.Shared.Rent(BatchSize);
         try
         {
-            while (await _out.Reader.WaitToReadAsync(_closed.Token))
+            while (true)
             {
-                var batch = ArrayPool<byte>.Shared.Rent(BatchSize);
-                try
+                var used = 0;
+                while (used < BatchFull && _out.TryDequeue(out var frame))
                 {
-                    var used = 0;
-                    while (_out.Reader.TryRead(out var frame))
-                    {
-                        if (used + frame.Length > batch.Length)
-                        {
-                            await link.WriteAsync(batch.AsMemory(0, used), _closed.Token);
-                            used = 0;
-                        }
-                        frame.Buffer.AsSpan(0, frame.Length).CopyTo(batch.AsSpan(used));
-                        used += frame.Length;
-                        ArrayPool<byte>.Shared.Return(frame.Buffer);
-                    }
-                    if (used > 0) await link.WriteAsync(batch.AsMemory(0, used), _closed.Token);
+                    frame.Buffer.AsSpan(0, frame.Length).CopyTo(batch.AsSpan(used));
+                    used += frame.Length;
+                    ArrayPool<byte>.Shared.Return(frame.Buffer);
                 }
-                finally { ArrayPool<byte>.Shared.Return(batch); }
+                if (used > 0)
+                {
+                    await link.WriteAsync(batch.AsMemory(0, used), _closed.Token);
+                    continue;
+                }
+                Volatile.Write(ref _writing, 0);
+                // a frame queued after the queue looked empty, by a caller that saw us still writing: ours to send
+                if (_out.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0) return;
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
             await CloseAsync("connection lost");
         }
+        finally { ArrayPool<byte>.Shared.Return(batch); }
     }
 
-    internal void SendData(uint id, ReadOnlySpan<byte> bytes)
+    /// <summary>Sends what a flow queued: writes it now unless someone else is writing.</summary>
+    internal ValueTask FlushAsync() =>
+        Interlocked.CompareExchange(ref _writing, 1, 0) == 0 ? DrainAsync() : ValueTask.CompletedTask;
+
+    /// <summary>Sends a control frame soon, from a thread of the pool (never from the read loop itself).</summary>
+    private void Kick()
     {
-        if (!Send(MuxKind.Data, id, bytes)) throw new IOException($"the link to {Peer} was lost ({_closeReason ?? "closed"})");
+        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0) ThreadPool.UnsafeQueueUserWorkItem(s => _ = s.DrainAsync(), this, preferLocal: false);
+    }
+
+    /// <summary>Queues a Data frame; the caller then calls <see cref="FlushAsync"/>.</summary>
+    internal void QueueData(uint id, ReadOnlySpan<byte> bytes)
+    {
+        if (!Queue(MuxKind.Data, id, bytes)) throw new IOException($"the link to {Peer} was lost ({_closeReason ?? "closed"})");
     }
 
     internal void SendWindow(uint id, uint bytes)
@@ -203,14 +220,19 @@ public sealed class MuxSession : IAsyncDisposable
     internal void SendClose(uint id) => Send(MuxKind.Close, id, []);
     internal void SendReset(uint id) => Send(MuxKind.Reset, id, []);
 
-    private bool Send(MuxKind kind, uint id, ReadOnlySpan<byte> body)
+    private void Send(MuxKind kind, uint id, ReadOnlySpan<byte> body)
     {
+        if (Queue(kind, id, body)) Kick();
+    }
+
+    private bool Queue(MuxKind kind, uint id, ReadOnlySpan<byte> body)
+    {
+        if (IsClosed) return false;
         var frame = ArrayPool<byte>.Shared.Rent(MuxFrame.HeaderSize + body.Length);
         MuxFrame.WriteHeader(frame, kind, id, body.Length);
         body.CopyTo(frame.AsSpan(MuxFrame.HeaderSize));
-        if (_out.Writer.TryWrite((frame, MuxFrame.HeaderSize + body.Length))) return true;
-        ArrayPool<byte>.Shared.Return(frame);
-        return false;
+        _out.Enqueue((frame, MuxFrame.HeaderSize + body.Length));
+        return true;
     }
 
     private void CheckLiveness()
@@ -231,11 +253,10 @@ public sealed class MuxSession : IAsyncDisposable
     {
         if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null) return;
         _closed.Cancel();
-        _out.Writer.TryComplete();
         await _liveness.DisposeAsync();
         foreach (var stream in _streams.Values) stream.Break($"the link to {Peer} was lost ({reason})");
         _streams.Clear();
-        while (_out.Reader.TryRead(out var frame)) ArrayPool<byte>.Shared.Return(frame.Buffer);
+        while (_out.TryDequeue(out var frame)) ArrayPool<byte>.Shared.Return(frame.Buffer);   // a writer still at work returns what it took
         await _transport.DisposeAsync();
         Closed?.Invoke(this, reason);
     }

@@ -113,18 +113,20 @@ public sealed class MuxStream : Stream
                 if (_received.Count > 0)
                 {
                     if (into.Length == 0) return 0;   // a zero-byte read only waits until bytes are there
-                    return Consume(into.Span);
+                    var (read, credit) = Consume(into.Span);
+                    if (credit > 0) _session.SendWindow(Id, credit);
+                    return read;
                 }
                 if (_remoteClosed) return 0;
-                _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _readable ??= new TaskCompletionSource();
                 wait = _readable.Task;
             }
             await wait.WaitAsync(ct);
         }
     }
 
-    /// <summary>Copies out what was received (under the lock) and gives credit back once a quarter of the window was read.</summary>
-    private int Consume(Span<byte> into)
+    /// <summary>Copies out what was received (under the lock); returns the credit to give back once a quarter of the window was read.</summary>
+    private (int Read, uint Credit) Consume(Span<byte> into)
     {
         var copied = 0;
         while (copied < into.Length && _received.TryPeek(out var chunk))
@@ -140,12 +142,10 @@ public sealed class MuxStream : Stream
         }
         _buffered -= copied;
         _unacknowledged += copied;
-        if (_unacknowledged >= MuxFrame.Window / 4)
-        {
-            _session.SendWindow(Id, (uint)_unacknowledged);
-            _unacknowledged = 0;
-        }
-        return copied;
+        if (_unacknowledged < MuxFrame.Window / 4) return (copied, 0);
+        var credit = (uint)_unacknowledged;
+        _unacknowledged = 0;
+        return (copied, credit);
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct = default)
@@ -155,9 +155,12 @@ public sealed class MuxStream : Stream
         {
             while (bytes.Length > 0)
             {
-                var n = await TakeCreditAsync(Math.Min(bytes.Length, MuxFrame.MaxData), ct);
-                _session.SendData(Id, bytes.Span[..n]);
+                // a flow's 64 KiB frame goes as two halves, not as a full frame and a sliver
+                var frames = (bytes.Length + MuxFrame.MaxData - 1) / MuxFrame.MaxData;
+                var n = await TakeCreditAsync((bytes.Length + frames - 1) / frames, ct);
+                _session.QueueData(Id, bytes.Span[..n]);
                 bytes = bytes[n..];
+                await _session.FlushAsync();
             }
         }
         finally { _writeTurn.Release(); }
