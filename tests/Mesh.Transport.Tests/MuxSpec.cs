@@ -192,6 +192,25 @@ public sealed class MuxSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_peer_that_gives_more_credit_than_it_was_sent_is_cut_off()
+    {
+        var raw = await LinkHandshake.DialAsync(_a, "site-b", _server.LocalEndPoint, Wait, default, purpose: LinkPurpose.Mux);
+        await Until(() => _registryB.Mux.Count("site-a") == 1, "site-b never saw the multiplexed link");
+        var frame = new byte[MuxFrame.HeaderSize + FrameCodec.MaxFrame];
+        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555", "site-a");
+        var n = FrameCodec.Encode(open, frame.AsSpan(MuxFrame.HeaderSize));
+        MuxFrame.WriteHeader(frame, MuxKind.Data, 1, n);
+        await raw.Stream.WriteAsync(frame.AsMemory(0, MuxFrame.HeaderSize + n));
+        await _peerFlowsAtB.Reader.ReadAsync().AsTask().WaitAsync(Wait);
+
+        MuxFrame.WriteHeader(frame, MuxKind.Window, 1, 4);   // site-b sent nothing on stream 1: no credit is owed
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(MuxFrame.HeaderSize), uint.MaxValue);
+        await raw.Stream.WriteAsync(frame.AsMemory(0, MuxFrame.HeaderSize + 4));
+        Assert.Equal(0, await ReadToEnd(raw.Stream));
+        await Until(() => _registryB.Mux.Count("site-a") == 0, "site-b kept a session whose peer lied about its window");
+    }
+
+    [Fact]
     public async Task An_unknown_frame_kind_closes_the_connection()
     {
         var raw = await LinkHandshake.DialAsync(_a, "site-b", _server.LocalEndPoint, Wait, default, purpose: LinkPurpose.Mux);

@@ -28,6 +28,14 @@ public sealed class MuxSession : IAsyncDisposable
     private readonly ConcurrentQueue<(byte[] Buffer, int Length)> _out = new();
     /// <summary>1 while someone drains <see cref="_out"/> to the connection.</summary>
     private int _writing;
+    /// <summary>
+    /// Bytes queued and not yet written. Above <see cref="MaxQueued"/> flows wait before they queue more (the
+    /// windows alone would let 2,000 flows queue 1 GiB towards a slow connection), and pings go unanswered.
+    /// </summary>
+    private long _queued;
+    private const long MaxQueued = 4 << 20;
+    private TaskCompletionSource? _room;
+    private readonly object _roomGate = new();
     private readonly CancellationTokenSource _closed = new();
     private readonly Timer _liveness;
     private long _nextId, _lastHeard = Environment.TickCount64;
@@ -101,7 +109,8 @@ public sealed class MuxSession : IAsyncDisposable
                 switch (kind)
                 {
                     case MuxKind.Window:
-                        Known(id)?.Credit(BinaryPrimitives.ReadUInt32BigEndian(body.Span));
+                        if (Known(id) is { } credited && !credited.Credit(BinaryPrimitives.ReadUInt32BigEndian(body.Span)))
+                            throw new ProtocolException($"{Peer} gave more credit on stream {id} than the window holds");
                         break;
                     case MuxKind.Close when Known(id) is { } closing:
                         closing.RemoteClosed();
@@ -111,7 +120,7 @@ public sealed class MuxSession : IAsyncDisposable
                         reset.Break($"{Peer} reset the stream");
                         Forget(reset);
                         break;
-                    case MuxKind.Ping:
+                    case MuxKind.Ping when Volatile.Read(ref _queued) < MaxQueued:   // a peer that does not read gets no answers to pile up
                         Send(MuxKind.Pong, 0, body.Span);
                         break;
                     case MuxKind.Pong:
@@ -180,6 +189,7 @@ public sealed class MuxSession : IAsyncDisposable
                 if (used > 0)
                 {
                     await link.WriteAsync(batch.AsMemory(0, used), _closed.Token);
+                    if (Interlocked.Add(ref _queued, -used) <= MaxQueued) SignalRoom();
                     continue;
                 }
                 Volatile.Write(ref _writing, 0);
@@ -192,6 +202,29 @@ public sealed class MuxSession : IAsyncDisposable
             await CloseAsync("connection lost");
         }
         finally { ArrayPool<byte>.Shared.Return(batch); }
+    }
+
+    /// <summary>Waits while more than <see cref="MaxQueued"/> bytes wait to be written (a flow's writer, after queuing).</summary>
+    internal async ValueTask WaitForRoomAsync(CancellationToken ct)
+    {
+        while (Volatile.Read(ref _queued) > MaxQueued && !IsClosed)
+        {
+            Task room;
+            lock (_roomGate)
+            {
+                if (Volatile.Read(ref _queued) <= MaxQueued) return;
+                _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                room = _room.Task;
+            }
+            await room.WaitAsync(ct);
+        }
+    }
+
+    private void SignalRoom()
+    {
+        TaskCompletionSource? room;
+        lock (_roomGate) (room, _room) = (_room, null);
+        room?.TrySetResult();
     }
 
     /// <summary>Sends what a flow queued: writes it now unless someone else is writing.</summary>
@@ -231,6 +264,7 @@ public sealed class MuxSession : IAsyncDisposable
         var frame = ArrayPool<byte>.Shared.Rent(MuxFrame.HeaderSize + body.Length);
         MuxFrame.WriteHeader(frame, kind, id, body.Length);
         body.CopyTo(frame.AsSpan(MuxFrame.HeaderSize));
+        Interlocked.Add(ref _queued, MuxFrame.HeaderSize + body.Length);
         _out.Enqueue((frame, MuxFrame.HeaderSize + body.Length));
         return true;
     }
@@ -255,6 +289,7 @@ public sealed class MuxSession : IAsyncDisposable
         _closed.Cancel();
         await _liveness.DisposeAsync();
         foreach (var stream in _streams.Values) stream.Break($"the link to {Peer} was lost ({reason})");
+        SignalRoom();
         _streams.Clear();
         while (_out.TryDequeue(out var frame)) ArrayPool<byte>.Shared.Return(frame.Buffer);   // a writer still at work returns what it took
         await _transport.DisposeAsync();

@@ -63,15 +63,18 @@ public sealed class MuxStream : Stream
         return true;
     }
 
-    internal void Credit(uint bytes)
+    /// <summary>The peer read <paramref name="bytes"/> more; false if that is more than was sent (a peer that lies about its window).</summary>
+    internal bool Credit(uint bytes)
     {
         TaskCompletionSource? wake;
         lock (_gate)
         {
+            if (_credit + bytes > MuxFrame.Window) return false;
             _credit += bytes;
             wake = Take(ref _credited);
         }
         wake?.TrySetResult();
+        return true;
     }
 
     internal void RemoteClosed()
@@ -161,6 +164,7 @@ public sealed class MuxStream : Stream
                 _session.QueueData(Id, bytes.Span[..n]);
                 bytes = bytes[n..];
                 await _session.FlushAsync();
+                await _session.WaitForRoomAsync(ct);
             }
         }
         finally { _writeTurn.Release(); }
