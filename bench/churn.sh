@@ -3,8 +3,9 @@
 # redis-server) on loopback, and measures new connections per second through the entry
 # (redis-benchmark -t ping_inline -c 50 -n 5000 -k 0, three runs after a warm-up), then direct.
 # Quick enough (~2 min) to compare two revisions or bisect a regression of flow setup.
+# LINK_MODE=mux bench/churn.sh REV measures link mode mux ([mesh] link_mode; revisions that have it).
 set -uo pipefail
-rev=$1; w=/tmp/churn-$rev; rm -rf $w; mkdir -p $w
+rev=$1; mode=${LINK_MODE:-pool}; w=/tmp/churn-$rev-$mode; rm -rf $w; mkdir -p $w
 git -C /work/main worktree add -f $w/src $rev >/dev/null 2>&1
 cd $w/src
 dotnet build src/Mesh.Node -c Release -o $w/bin --nologo -v quiet >/dev/null
@@ -17,6 +18,7 @@ cat > $w/mesh.toml <<CONF
 [mesh]
 name = "bench"
 pool_size = 16
+$( [ "$mode" = pool ] || echo "link_mode = \"$mode\"" )
 [gateways.core1]
 links = ["127.0.0.1:57441"]
 [gateways.core2]
