@@ -129,7 +129,8 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     {
         if (_connecting || _channel is not null) return;
         _connecting = true;
-        if (_join.HasNames) _join.ResolveAsync(_stop.Token).PipeTo(Self, success: r => new JoinResolved(r));
+        if (_join.HasNames) _join.ResolveAsync(_stop.Token).PipeTo(Self, success: r => new JoinResolved(r),
+            failure: e => new JoinResolved(new(_joinAddresses, e.GetBaseException().Message)));
         else Dial();
     }
 

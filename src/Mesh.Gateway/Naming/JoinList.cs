@@ -44,8 +44,8 @@ public sealed class JoinList
         foreach (var name in _names)
         {
             try { _lastGood[name] = await LookupAsync(name, ct); }
-            catch (Exception e) when (e is DnsResponseException or LookupException or OperationCanceledException or System.Net.Sockets.SocketException)
-            {
+            catch (Exception e)
+            {   // whatever the resolver or the answer did (timeouts, refusals, names it cannot parse): this name keeps its last answer
                 problems.Add($"SRV lookup of {name} failed: {e.Message}{(_lastGood.ContainsKey(name) ? " (using its last answer)" : "")}");
             }
             all.AddRange(_lastGood.GetValueOrDefault(name) ?? []);

@@ -1,9 +1,8 @@
 using System.Net;
 using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
-using Mesh.Tests.Shared;
 
-namespace Mesh.EndToEnd.Tests;
+namespace Mesh.Tests.Shared;
 
 /// <summary>
 /// A DNS server of the test's own on a loopback port (UDP and TCP), authoritative for the names it is given: SRV
@@ -59,5 +58,11 @@ public sealed class TestZone : IDisposable
         return response;
     }
 
-    public void Dispose() => _server.Stop();
+    /// <summary>Stops answering (a resolver that is down); idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0) _server.Stop();
+    }
+
+    private int _stopped;
 }
