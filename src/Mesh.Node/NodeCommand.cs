@@ -10,12 +10,12 @@ public static partial class NodeCommand
 {
     private static readonly Option<string> Name = new("--name")
     { Description = "This gateway's unique name (lowercase letters, digits, '-'); required", HelpName = "NAME" };
-    private static readonly Option<JoinSpec> Join = new("--join")
+    private static readonly Option<JoinSpec?> Join = new("--join")
     {
         Description = "Core gateway: the core gateways' cluster addresses (HOST:--cluster-port), comma-separated; give every core gateway "
                       + "the same list (the first one that is up founds the cluster). Edge gateway: the core gateways' link addresses (their --listen), "
                       + "or dns:NAME, an SRV name whose records are those link addresses, looked up again before every reconnect (e.g. dns:_mesh._tcp.example.org)",
-        HelpName = "HOST:PORT|dns:NAME[,...]", CustomParser = ParseJoin, DefaultValueFactory = _ => new([], []),
+        HelpName = "HOST:PORT|dns:NAME[,...]", CustomParser = ParseJoin,
     };
     private static readonly Option<HostPort?> DnsResolver = new("--dns-resolver")
     {
