@@ -7,12 +7,14 @@ cd "$(dirname "$0")"
 # What the tests run for real, installed as root (CI) when missing; elsewhere those tests are skipped
 # with the reason. iptables: the sites suite's NAT routers in network namespaces (docs/testing.md);
 # redis-server: the director's Redis store (each test starts its own server on a free loopback port);
-# mariadb-server: the mysql health check logging in (each test starts a private mariadbd on a free port).
+# mariadb-server: the mysql health check logging in (each test starts a private mariadbd on a free port);
+# bind9-dnsutils: dig, asking a gateway's --dns for the mesh's names (DnsSpec).
 # mariadb-server is the largest of them: ~28 MB downloaded, ~200 MB installed, ~15 s (Debian 12).
 need=()
 command -v iptables >/dev/null || need+=(iptables)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+[ -x /usr/bin/dig ] || need+=(bind9-dnsutils)
 if [ "${#need[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -q "${need[@]}" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; }

@@ -47,7 +47,7 @@ public sealed class GatewayActor : ReceiveActor
         _director = director ?? new LinkDirectorChannel();
         if (settings.DataPlane is { } dp)
             _flows = new FlowContext(settings.Name, dp.Identity,
-                new LinkRegistry((link, open) => _peerFlows?.Tell(new PeerFlowsActor.Arrived(link, open))), new RouteView())
+                new LinkRegistry((link, open) => _peerFlows?.Tell(new PeerFlowsActor.Arrived(link, open))), dp.Routes)
             {
                 Trust = dp.Trust, ClientSlots = new ClientSlots(dp.MaxClientFlows, dp.DescriptorsLow),
             };

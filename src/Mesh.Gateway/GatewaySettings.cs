@@ -18,8 +18,10 @@ public sealed record DataPlaneSettings(MeshIdentity Identity, IReadOnlyList<Link
     /// <summary>What --listen bound and --advertise says (a core gateway checks its `links` in the config against them).</summary>
     public IReadOnlyList<Mesh.Config.HostPort> Listen { get; init; } = [];
     public string? Advertise { get; init; }
-    /// <summary>An edge: the core gateways' link addresses its control channel starts from (--join).</summary>
-    public IReadOnlyList<Mesh.Config.HostPort> Join { get; init; } = [];
+    /// <summary>An edge: the core gateways' link addresses its control channel starts from (--join: addresses and SRV names).</summary>
+    public Naming.JoinList Join { get; init; } = Naming.JoinList.Of();
+    /// <summary>The route table in force, shared with whatever else reads it (the DNS server, --dns).</summary>
+    public Flows.RouteView Routes { get; init; } = new();
 }
 
 /// <param name="Name">This gateway's unique name.</param>

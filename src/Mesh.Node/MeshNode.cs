@@ -8,6 +8,8 @@ using Mesh.Director;
 using Mesh.Director.Store;
 using Mesh.Gateway;
 using Mesh.Gateway.Control;
+using Mesh.Gateway.Flows;
+using Mesh.Gateway.Naming;
 using Mesh.Node.Api;
 using Mesh.Transport.Links;
 using Mesh.Transport.Security;
@@ -19,6 +21,8 @@ public sealed record NodeParts(MeshIdentity Identity, IReadOnlyList<LinkServer> 
 {
     /// <summary>True while the process is near its file-descriptor limit (FileDescriptors.Watch).</summary>
     public Func<bool>? DescriptorsLow { get; init; }
+    /// <summary>The route table in force: the gateway updates it, the DNS server (--dns) reads it.</summary>
+    public RouteView Routes { get; init; } = new();
 }
 
 /// <summary>
@@ -36,7 +40,8 @@ public static class MeshNode
     {
         var dataPlane = parts is null ? null : new DataPlaneSettings(parts.Identity, parts.LinkServers)
         {
-            DirectorAsk = ask, Trust = parts.Trust, MaxClientFlows = parts.MaxClientFlows, DescriptorsLow = parts.DescriptorsLow, Join = o.IsCore ? [] : o.Join,
+            DirectorAsk = ask, Trust = parts.Trust, MaxClientFlows = parts.MaxClientFlows, DescriptorsLow = parts.DescriptorsLow, Routes = parts.Routes,
+            Join = o.IsCore ? JoinList.Of() : new JoinList(o.Join, o.JoinDns, o.DnsResolver is { } r ? new System.Net.IPEndPoint(System.Net.IPAddress.Parse(r.Host), r.Port) : null),
             Listen = o.Listen, Advertise = o.Advertise,
         };
         var settings = (o.IsCore ? GatewaySettings.Core(o.Name) : GatewaySettings.Edge(o.Name)) with { DataPlane = dataPlane };

@@ -6,15 +6,27 @@ using Mesh.Config;
 namespace Mesh.Node;
 
 /// <summary>The command line of Mesh.Node: one binary for every site, core or edge.</summary>
-public static class NodeCommand
+public static partial class NodeCommand
 {
     private static readonly Option<string> Name = new("--name")
     { Description = "This gateway's unique name (lowercase letters, digits, '-'); required", HelpName = "NAME" };
-    private static readonly Option<HostPort[]> Join = new("--join")
+    private static readonly Option<JoinSpec?> Join = new("--join")
     {
         Description = "Core gateway: the core gateways' cluster addresses (HOST:--cluster-port), comma-separated; give every core gateway "
-                      + "the same list (the first one that is up founds the cluster). Edge gateway: the core gateways' link addresses (their --listen)",
-        HelpName = "HOST:PORT[,HOST:PORT...]", CustomParser = ParseAddresses, DefaultValueFactory = _ => [],
+                      + "the same list (the first one that is up founds the cluster). Edge gateway: the core gateways' link addresses (their --listen), "
+                      + "or dns:NAME, an SRV name whose records are those link addresses, looked up again before every reconnect (e.g. dns:_mesh._tcp.example.org)",
+        HelpName = "HOST:PORT|dns:NAME[,...]", CustomParser = ParseJoin,
+    };
+    private static readonly Option<HostPort?> DnsResolver = new("--dns-resolver")
+    {
+        Description = "With --join dns:NAME: the DNS server to look NAME up on (an IP address and port; default: the system's resolvers)",
+        HelpName = "IP:PORT", CustomParser = ParseAddress,
+    };
+    private static readonly Option<HostPort?> Dns = new("--dns")
+    {
+        Description = "Serve the mesh's names over DNS here (UDP and TCP), from this gateway's route table: SERVICE.mesh (A/AAAA of this gateway's "
+                      + "entries for it), _SERVICE._tcp.mesh (SRV), NAME.gateway.mesh (a gateway's link addresses); nothing outside .mesh (REFUSED)",
+        HelpName = "IP:PORT", CustomParser = ParseAddress,
     };
     private static readonly Option<int?> ClusterPort = new("--cluster-port")
     { Description = $"Core gateways: the Akka cluster port (default {NodeOptions.DefaultClusterPort}), bound on the first --listen host", HelpName = "PORT" };
@@ -90,7 +102,7 @@ public static class NodeCommand
                                               + "and (with --config) may host the director.")
     {
         Name, Join, ClusterPort, Listen, Edge, Advertise, ConfigFile, Check, Redis, RedisPasswordFile, Api, ApiTokenFile, ApiReadTokenFile, ApiPublicReads,
-        ApiCert, ApiKey, Metrics, LogFormat, LogLevel, Cert, Key, Ca, StateDir,
+        ApiCert, ApiKey, Metrics, LogFormat, LogLevel, Cert, Key, Ca, StateDir, Dns, DnsResolver,
     };
 
     public enum Outcome { Run, Check, Help, Invalid }
@@ -119,7 +131,8 @@ public static class NodeCommand
         if (result.GetValue(LogLevel) is not ("info" or "debug")) { error = $"--log-level: '{result.GetValue(LogLevel)}' is not info or debug"; return Outcome.Invalid; }
         options = new NodeOptions(name)
         {
-            Join = result.GetValue(Join) ?? [], ClusterPort = result.GetValue(ClusterPort), Listen = result.GetValue(Listen) ?? [],
+            Join = result.GetValue(Join)?.Addresses ?? [], JoinDns = result.GetValue(Join)?.Names ?? [], Dns = result.GetValue(Dns),
+            DnsResolver = result.GetValue(DnsResolver), ClusterPort = result.GetValue(ClusterPort), Listen = result.GetValue(Listen) ?? [],
             Advertise = result.GetValue(Advertise)?.Trim().TrimStart('[').TrimEnd(']'), ConfigPath = result.GetValue(ConfigFile), Redis = result.GetValue(Redis),
             RedisPasswordFile = result.GetValue(RedisPasswordFile), Api = result.GetValue(Api), Cert = result.GetValue(Cert), Key = result.GetValue(Key),
             Ca = result.GetValue(Ca), StateDir = result.GetValue(StateDir) ?? Path.Combine("mesh-state", name),
@@ -149,6 +162,29 @@ public static class NodeCommand
         }
         return [.. list];
     }
+
+    /// <summary>--join: HOST:PORT addresses and dns:NAME SRV names, comma-separated.</summary>
+    private sealed record JoinSpec(HostPort[] Addresses, string[] Names);
+
+    private static JoinSpec ParseJoin(ArgumentResult r)
+    {
+        var (addresses, names) = (new List<HostPort>(), new List<string>());
+        foreach (var part in r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+        {
+            if (part.StartsWith("dns:", StringComparison.OrdinalIgnoreCase))
+            {
+                var name = part[4..].TrimEnd('.');
+                if (SrvName().IsMatch(name)) names.Add(name);
+                else r.AddError($"--join: '{part}': '{name}' is not a DNS name (e.g. dns:_mesh._tcp.example.org)");
+            }
+            else if (HostPort.TryParse(part, out var hp, out var error)) addresses.Add(hp!);
+            else r.AddError($"--join: {error} (or dns:NAME, an SRV name)");
+        }
+        return new([.. addresses], [.. names]);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*$")]
+    private static partial System.Text.RegularExpressions.Regex SrvName();
 
     private static string OptionName(ArgumentResult r) => r.Parent is OptionResult o ? o.Option.Name : "argument";
 }

@@ -13,6 +13,12 @@ public sealed record NodeOptions(string Name)
     /// An edge: the core gateways' link addresses its control channel starts from.
     /// </summary>
     public IReadOnlyList<HostPort> Join { get; init; } = [];
+    /// <summary>An edge: SRV names (--join dns:NAME) whose records are core gateways' link addresses, looked up before every dial.</summary>
+    public IReadOnlyList<string> JoinDns { get; init; } = [];
+    /// <summary>The DNS server to look <see cref="JoinDns"/> up on (--dns-resolver); null: the system's resolvers.</summary>
+    public HostPort? DnsResolver { get; init; }
+    /// <summary>Serve the mesh's names over DNS here (--dns), UDP and TCP.</summary>
+    public HostPort? Dns { get; init; }
     public int? ClusterPort { get; init; }
     /// <summary>The link ports this gateway binds (core gateways); the first one's host is also the cluster's bind address.</summary>
     public IReadOnlyList<HostPort> Listen { get; init; } = [];
@@ -76,7 +82,14 @@ public sealed record NodeOptions(string Name)
     {
         if (Edge && Listen.Count == 0)
             yield return "--edge needs --listen: it makes a gateway with link ports an edge that accepts links (without --listen a gateway is an edge anyway)";
-        if (!IsCore && Join.Count == 0)
+        if (IsCore && JoinDns.Count > 0)
+            yield return $"--join dns:{JoinDns[0]}: a core gateway's --join lists the seeds' cluster addresses as HOST:PORT; dns:NAME is for edge gateways (SRV records of the core gateways' link addresses)";
+        if (DnsResolver is not null && JoinDns.Count == 0)
+            yield return "--dns-resolver needs --join dns:NAME: it is the DNS server those names are looked up on";
+        foreach (var (flag, address) in new[] { ("--dns", Dns), ("--dns-resolver", DnsResolver) })
+            if (address is not null && !IPAddress.TryParse(address.Host, out _))
+                yield return $"{flag}: '{address.Host}' is not an IP address (give one, e.g. {flag} 127.0.0.1:{(flag == "--dns" ? 5353 : 53)})";
+        if (!IsCore && Join.Count == 0 && JoinDns.Count == 0)
             yield return $"--join is required for an edge gateway ({(Edge ? "--edge" : "no --listen")}): give the core gateways' link addresses (their --listen), e.g. --join core1.example:7443";
         if (!IsCore && ConfigPath is not null)
             yield return Edge ? "--config cannot go with --edge: only core gateways (cluster members) can host the director"

@@ -38,6 +38,7 @@ if (o.ConfigPath is not null)
 
 NodeParts parts;
 string? redisPassword;
+Mesh.Gateway.Naming.MeshDnsServer? dns = null;
 try
 {
     MeshIdentity identity;
@@ -61,6 +62,8 @@ try
     var trust = new MeshTrust();
     if (localMap is not null)   // until the first route table: who the local config declares
         trust.Update(localMap.Gateways.Values.Select(g => (g.Name, g.Kind == GatewayKind.Core)), localMap.Settings.Revoked);
+    var routes = new Mesh.Gateway.Flows.RouteView();
+    dns = Startup.StartDns(o, routes);
     var linkPorts = Startup.BindLinkPorts(o);   // the last check that can fail: nothing is said before a one-line error
     var fds = FileDescriptors.RaiseToHardLimit();
     var maxFlows = fds is { } f ? FileDescriptors.MaxClientFlows(f.After) : int.MaxValue;
@@ -70,10 +73,12 @@ try
     parts = new NodeParts(identity, linkPorts, trust, maxFlows)
     {
         DescriptorsLow = fds is { } l && l.After < int.MaxValue && FileDescriptors.CanCount ? new FileDescriptors.Watch(l.After).Low : null,
+        Routes = routes,
     };
 }
 catch (Exception e) when (e is StartupException or ApiTokenException)
 {
+    dns?.Dispose();
     Console.Error.WriteLine($"Mesh.Node: {e.Message}");
     return 2;
 }
@@ -87,7 +92,10 @@ Say($"Mesh {Mesh.Contracts.MeshVersion.Current}, " + (o.IsCore
       + (o.Join.Count > 0 ? $", seeds {string.Join(", ", o.Join)}" : ", founding the cluster")
       + (o.HostsDirector ? $", may host the director ({o.ConfigPath})" : "")
     : $"edge gateway{(o.AcceptsLinks ? $", link ports {string.Join(", ", o.Listen)} (other edges may link with it directly)" : "")}, "
-      + $"reaching the director through {string.Join(", ", o.Join)}"));
+      + $"reaching the director through {string.Join(", ", [.. o.Join.Select(j => j.ToString()), .. o.JoinDns.Select(n => $"dns:{n}")])}"
+      + (o.DnsResolver is { } resolver ? $" (looked up on {resolver})" : "")));
+if (dns is not null) Say($"DNS on {o.Dns} (udp and tcp): the mesh's names under .mesh from this gateway's route table");
+using var dnsServer = dns;
 try { await MeshNode.RunAsync(o, parts, Say, stop.Token, redisPassword); }
 catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
 {

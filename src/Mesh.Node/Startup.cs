@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Mesh.Config;
 using Mesh.Gateway.Flows;
+using Mesh.Gateway.Naming;
 using Mesh.Transport.Links;
 using Mesh.Transport.Security;
 
@@ -41,6 +42,10 @@ public static class Startup
             throw;
         }
     }
+
+    /// <summary>Starts the DNS server (--dns) on UDP and TCP: a taken port is an error naming the flag.</summary>
+    public static MeshDnsServer? StartDns(NodeOptions o, RouteView routes) =>
+        o.Dns is null ? null : Bind("--dns", o.Dns, a => new MeshDnsServer(a, routes));
 
     /// <summary>Checks that <paramref name="address"/> can be bound now (the cluster and API ports, which Akka and Kestrel bind).</summary>
     public static void CheckFree(string flag, HostPort address) => Bind(flag, address, a =>

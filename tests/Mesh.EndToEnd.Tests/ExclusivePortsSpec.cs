@@ -12,10 +12,10 @@ namespace Mesh.EndToEnd.Tests;
 public sealed class ExclusivePortsSpec : IAsyncLifetime
 {
     private readonly SoloCore _first = new();
-    private readonly int _metrics = FreePorts.Next();
+    private readonly int _metrics = FreePorts.Next(), _dns = FreePorts.Next();
 
     public async Task InitializeAsync() =>
-        await _first.StartAsync(_first.Config(""), "--metrics", $"127.0.0.1:{_metrics}");
+        await _first.StartAsync(_first.Config(""), "--metrics", $"127.0.0.1:{_metrics}", "--dns", $"127.0.0.1:{_dns}");
 
     public async Task DisposeAsync() => await _first.DisposeAsync();
 
@@ -24,17 +24,18 @@ public sealed class ExclusivePortsSpec : IAsyncLifetime
     [InlineData("--listen")]
     [InlineData("--api")]
     [InlineData("--metrics")]
+    [InlineData("--dns")]
     public async Task A_second_gateway_on_a_taken_port_exits_2_naming_the_port_and_the_flag(string flag)
     {
         var taken = flag switch
         {
-            "--cluster-port" => _first.ClusterPort, "--listen" => _first.Link, "--api" => _first.ApiPort, _ => _metrics,
+            "--cluster-port" => _first.ClusterPort, "--listen" => _first.Link, "--api" => _first.ApiPort, "--dns" => _dns, _ => _metrics,
         };
         int Port(string f) => f == flag ? taken : FreePorts.Next();
         var token = Path.Combine(_first.Dir, "admin.token");
         string[] args = ["--name", "core2", "--listen", $"127.0.0.1:{Port("--listen")}", "--cluster-port", $"{Port("--cluster-port")}",
             "--join", $"127.0.0.1:{_first.ClusterPort}", "--api", $"127.0.0.1:{Port("--api")}", "--api-token-file", token,
-            "--metrics", $"127.0.0.1:{Port("--metrics")}", "--state-dir", Path.Combine(_first.Dir, "state2"),
+            "--metrics", $"127.0.0.1:{Port("--metrics")}", "--dns", $"127.0.0.1:{Port("--dns")}", "--state-dir", Path.Combine(_first.Dir, "state2"),
             .. await _first.Certificates.FlagsFor("core2", core: true)];
 
         var (code, output) = await NodeProcess.RunAsync(args);

@@ -7,6 +7,7 @@ using Mesh.Contracts.Routing;
 using Mesh.Contracts.Wire;
 using Mesh.Gateway.Flows;
 using Mesh.Gateway.Link;
+using Mesh.Gateway.Naming;
 using Mesh.Transport.Links;
 using Mesh.Transport.Protocol;
 using Mesh.Transport.Security;
@@ -18,12 +19,12 @@ namespace Mesh.Gateway.Control;
 /// over the link protocol (mutual TLS, the edge's own outbound connection: works behind NAT). The core
 /// gateway stamps what the edge sends with the name its certificate proved and carries it to the director.
 /// Candidates are the core gateways of the last route table, then the --join addresses (the first table
-/// comes through those). A channel that goes silent is replaced by one to the next candidate, so does one
+/// comes through those; SRV names among them, dns:NAME, are looked up again before every dial). A channel that goes silent is replaced by one to the next candidate, so does one
 /// the gateway finds stuck (its requests unanswered).
 /// </summary>
 public sealed class ControlLinkActor : ReceiveActor, IWithTimers
 {
-    public static Props Props(IReadOnlyList<HostPort> join, FlowContext ctx, IActorRef gateway) =>
+    public static Props Props(JoinList join, FlowContext ctx, IActorRef gateway) =>
         Akka.Actor.Props.Create(() => new ControlLinkActor(join, ctx, gateway));
 
     /// <summary>Send a message to the director (dropped while no channel is up: the gateway asks again).</summary>
@@ -45,8 +46,12 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     /// <param name="Refused">the core gateway answered and refused this gateway, saying why (waiting does not heal it)</param>
     private sealed record ConnectFailed(string Via, string Error, bool Refused);
     private sealed record Lost(ControlChannel Channel, string Reason) : INoSerializationVerificationNeeded;
+    private sealed record JoinResolved(JoinAddresses Result);
 
-    private readonly IReadOnlyList<HostPort> _join;
+    private readonly JoinList _join;
+    private IReadOnlyList<HostPort> _joinAddresses;
+    private RouteTable? _table;
+    private string? _joinProblem;
     private readonly FlowContext _ctx;
     private readonly IActorRef _gateway;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -61,10 +66,11 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ControlLinkActor(IReadOnlyList<HostPort> join, FlowContext ctx, IActorRef gateway)
+    public ControlLinkActor(JoinList join, FlowContext ctx, IActorRef gateway)
     {
-        (_join, _ctx, _gateway) = (join, ctx, gateway);
+        (_join, _ctx, _gateway, _joinAddresses) = (join, ctx, gateway, join.Fixed);
         Receive<Connect>(_ => TryConnect());
+        Receive<JoinResolved>(OnJoinResolved);
         Receive<Connected>(OnConnected);
         Receive<ConnectFailed>(OnConnectFailed);
         Receive<Lost>(m =>
@@ -92,7 +98,7 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
         {   // move at once rather than after the channel's own silence (7 s): the director hears of the lost link sooner
             if (_channel is { } c && c.Peer == m.Peer) Self.Tell(new SwitchCore($"the link to {m.Peer} is down"));
         });
-        Receive<RouteTableApplied>(m => _cores = Candidates(m.Table));
+        Receive<RouteTableApplied>(m => _cores = Candidates(_table = m.Table));
     }
 
     protected override void PreStart()
@@ -114,14 +120,38 @@ public sealed class ControlLinkActor : ReceiveActor, IWithTimers
     {
         var named = (table?.Gateways ?? []).Where(g => g.IsCore && g.Name != _ctx.Self)
             .SelectMany(g => g.Links.Select(a => ((string?)g.Name, a))).ToList();
-        var joins = _join.Select(j => j.ToString()).Where(a => named.All(n => n.a != a)).Select(a => ((string?)null, a));
+        var joins = _joinAddresses.Select(j => j.ToString()).Where(a => named.All(n => n.a != a)).Select(a => ((string?)null, a));
         return [.. named, .. joins];
     }
 
+    /// <summary>Dials the next candidate; with SRV names in --join, looks them up first (every attempt: a core gateway may have moved).</summary>
     private void TryConnect()
     {
-        if (_connecting || _channel is not null || _cores.Count == 0) return;
+        if (_connecting || _channel is not null) return;
         _connecting = true;
+        if (_join.HasNames) _join.ResolveAsync(_stop.Token).PipeTo(Self, success: r => new JoinResolved(r),
+            failure: e => new JoinResolved(new(_joinAddresses, e.GetBaseException().Message)));
+        else Dial();
+    }
+
+    private void OnJoinResolved(JoinResolved m)
+    {
+        if (m.Result.Problem != _joinProblem && m.Result.Problem is { } problem) _log.Warning("--join: {0}", problem);
+        _joinProblem = m.Result.Problem;
+        _joinAddresses = m.Result.Addresses;
+        _cores = Candidates(_table);
+        Dial();
+    }
+
+    private void Dial()
+    {
+        if (_channel is not null) { _connecting = false; return; }
+        if (_cores.Count == 0)
+        {   // no table yet and no address from DNS: ask again later
+            _connecting = false;
+            Timers.StartSingleTimer("connect", Connect.Instance, LinkActor.Backoff(++_failures));
+            return;
+        }
         var (name, address) = _cores[_next % _cores.Count];
         LinkHandshake.DialAsync(_ctx.Identity, name, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token, _ctx.Trust, LinkPurpose.Control)
             .PipeTo(Self, success: l => new Connected(new ControlChannel(l), address),
