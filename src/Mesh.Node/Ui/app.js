@@ -40,6 +40,7 @@
     return tr;
   }
 
+  const shortVersion = v => (v ? v.split('+')[0] : '-');   // 0.7.0+COMMIT: the commit in the cell's title
   const time = iso => iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : '-';
   const linkKey = (a, b) => (a < b ? `${a}|${b}` : `${b}|${a}`);
   /** Link cost is the round trip in 5 ms steps (at least 1): docs/link-protocol.md. */
@@ -72,7 +73,8 @@
         'font-size': 10, 'text-background-color': '#fff', 'text-background-opacity': 0.8, 'text-rotation': 'autorotate' } },
       { selector: 'edge.idle', style: { 'line-style': 'dashed', 'line-color': '#cbd5e0', width: 2 } },
       { selector: 'edge.owns', style: { 'line-style': 'dotted', 'line-color': '#a0aec0', width: 1.5 } },
-      { selector: '.on-path', style: { 'border-color': '#dd6b20', 'border-width': 5, 'line-color': '#dd6b20', width: 6, 'z-index': 10 } },
+      { selector: 'node.on-path', style: { 'border-color': '#dd6b20', 'border-width': 5 } },
+      { selector: 'edge.on-path', style: { 'line-color': '#dd6b20', width: 6, 'z-index': 10 } },
     ],
   });
   window.meshTopology = { cy };   // for the browser's console and the end-to-end test
@@ -89,8 +91,10 @@
         else { e.data(w.data); e.classes(w.classes); }
       }
     });
-    if (changed) cy.layout({ name: 'cose', animate: false, padding: 30, nodeRepulsion: () => 40000,
-      idealEdgeLength: e => (e.hasClass('owns') ? 30 : 110) }).run();
+    if (!changed) return;
+    // layers: core gateways on top, the edges below them, each service under its owner
+    cy.layout({ name: 'breadthfirst', roots: cy.nodes('.core'), animate: false, padding: 30, spacingFactor: 1.1 }).run();
+    if (cy.zoom() > 1.3) { cy.zoom(1.3); cy.center(); }   // a small mesh is not drawn huge
   }
 
   function graphOf(m, path) {
@@ -98,7 +102,7 @@
     const pathLinks = new Set((path?.hops ?? []).slice(1).map((h, i) => linkKey(path.hops[i], h)));
     const used = new Map(m.links.map(l => [linkKey(l.a, l.b), l]));
     const nodes = m.gateways.map(g => ({ group: 'nodes',
-      data: { id: `g:${g.name}`, label: `${g.name}\n${g.core ? 'core' : 'edge'}${g.version ? ` ${g.version}` : ''}` },
+      data: { id: `g:${g.name}`, label: g.name },
       classes: ['gateway', g.core ? 'core' : 'edge', g.connected ? 'connected' : 'lost', onPath.has(g.name) ? 'on-path' : ''].join(' ') }));
     const known = new Set(m.gateways.map(g => g.name));
     for (const s of m.services)
@@ -159,9 +163,13 @@
     const down = m.services.filter(s => s.health === 'down').length;
     $('summary').textContent = `${m.gateways.length} gateways (${m.gateways.filter(g => g.connected).length} connected) · `
       + `${m.services.length} services (${down} down) · ${m.entries.length} entries · ${m.links.length} links`;
-    $('gateways').replaceChildren(...m.gateways.map(g => row([g.name, g.core ? 'core' : 'edge',
-      g.connected ? `connected since ${time(g.since)}` : `not connected (last seen ${time(g.lastSeen)})`, g.version ?? '-'],
-    g.connected ? 'connected' : 'lost', g.name)));
+    $('gateways').replaceChildren(...m.gateways.map(g => {
+      const version = el('td', shortVersion(g.version));
+      if (g.version) version.title = g.version;
+      return row([g.name, g.core ? 'core' : 'edge',
+        g.connected ? `connected since ${time(g.since)}` : `not connected (last seen ${time(g.lastSeen)})`, version],
+      g.connected ? 'connected' : 'lost', g.name);
+    }));
     $('services').replaceChildren(...m.services.map(s => {
       const health = el('td', s.health);
       if (s.healthReason) health.title = s.healthReason;
