@@ -74,6 +74,7 @@
       { selector: 'edge.idle', style: { 'line-style': 'dashed', 'line-color': '#cbd5e0', width: 2 } },
       { selector: 'edge.owns', style: { 'line-style': 'dotted', 'line-color': '#a0aec0', width: 1.5 } },
       { selector: 'node.on-path', style: { 'border-color': '#dd6b20', 'border-width': 5 } },
+      { selector: 'node.service.on-path', style: { 'border-width': 3 } },
       { selector: 'edge.on-path', style: { 'line-color': '#dd6b20', width: 6, 'z-index': 10 } },
     ],
   });
