@@ -62,8 +62,24 @@ public sealed class TopologyPageSpec(ITestOutputHelper output) : IAsyncLifetime
         await _mesh.ReadyForFlowsAsync();
         using var http = TestMesh.Http($"http://127.0.0.1:{_mesh.ApiPort}");
         await http.WaitReadyAsync(TestMesh.Ready);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
+        (_playwright, _browser) = await LaunchAsync();
+    }
+
+    /// <summary>Debian's chromium, headless, through Playwright's driver (no browser of Playwright's own).</summary>
+    public static async Task<(IPlaywright, IBrowser)> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        return (playwright, await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true }));
+    }
+
+    /// <summary>A page whose console errors (a CSP violation is one) and uncaught exceptions land in <paramref name="errors"/>,
+    /// but the 401s of its reads before the user signs in.</summary>
+    public static async Task<IPage> NewPageAsync(IBrowser browser, List<string> errors)
+    {
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.Contains("status of 401")) errors.Add($"{m.Text} ({m.Location})"); };
+        page.PageError += (_, e) => errors.Add(e);
+        return page;
     }
 
     private async Task StartWebAsync()
@@ -95,10 +111,7 @@ public sealed class TopologyPageSpec(ITestOutputHelper output) : IAsyncLifetime
     [ChromiumFact]
     public async Task A_user_signs_in_sees_the_gateways_follows_a_relay_path_and_sees_a_killed_service_turn_red_and_back()
     {
-        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
-        // any error in the page's console fails the test (a CSP violation is one), but the 401s of its reads before the sign-in
-        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.Contains("status of 401")) _browserErrors.Add(m.Text); };
-        page.PageError += (_, e) => _browserErrors.Add(e);
+        var page = await NewPageAsync(_browser, _browserErrors);
         await page.GotoAsync($"http://127.0.0.1:{_mesh.ApiPort}/ui");
 
         // reads need a token: the page asks for it, and shows nothing of the mesh before
@@ -150,6 +163,54 @@ public sealed class TopologyPageSpec(ITestOutputHelper output) : IAsyncLifetime
         await Expect(webRow).ToHaveClassAsync(new Regex(@"\bup\b"), Within(Seen));
         output.WriteLine($"web started again: drawn up after {started.Elapsed.TotalSeconds:0.0}s");
         Assert.NotEqual(Red, await ServiceNodeAsync(page, "web", "up"));
-        Assert.Empty(_browserErrors);
+        Assert.True(_browserErrors.Count == 0, string.Join("\n", _browserErrors));
+    }
+}
+
+/// <summary>
+/// The page on a gateway with --api-public-reads, whose config lies in a folder named like an HTML tag: the
+/// page asks for no token, and the name (in the reload-applied event) is shown as text, never run.
+/// </summary>
+public sealed class TopologyPagePublicSpec : IAsyncLifetime
+{
+    private const string Tag = "<img src=x onerror=\"document.title='run'\">";
+    private readonly SoloCore _core = new() { ConfigName = Path.Combine(Tag, "mesh.toml") };
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (TopologyPageSpec.WhyUnavailable is not null) return;
+        await _core.StartAsync(_core.Config($$"""
+            [services.db]
+            gateway = "core1"
+            target = "127.0.0.1:{{FreePorts.Next()}}"
+            check = { kind = "tcp", interval = "500ms", timeout = "500ms", rise = 1, fall = 1 }
+            """), "--api-public-reads");
+        (_playwright, _browser) = await TopologyPageSpec.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        await _core.DisposeAsync();
+    }
+
+    [ChromiumFact]
+    public async Task With_public_reads_it_asks_no_token_and_shows_names_from_the_mesh_as_text()
+    {
+        var errors = new List<string>();
+        var page = await TopologyPageSpec.NewPageAsync(_browser, errors);
+        await page.GotoAsync($"{_core.Api}/ui");
+        var within = new LocatorAssertionsToContainTextOptions { Timeout = 15_000 };
+        await Expect(page.Locator("#gateways tr[data-name='core1']")).ToContainTextAsync("connected since", within);
+        await Expect(page.Locator("#services tr[data-name='db']")).ToContainTextAsync("down", within);   // nothing listens there
+        await Expect(page.Locator("#login")).ToBeHiddenAsync();
+        await Expect(page.Locator("#sign-out")).ToBeHiddenAsync();
+        await Expect(page.Locator("#events")).ToContainTextAsync(Tag, within);
+        Assert.Equal(0, await page.Locator("img").CountAsync());
+        Assert.Equal("Mesh topology", await page.TitleAsync());
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 }

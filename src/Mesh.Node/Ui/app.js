@@ -130,7 +130,9 @@
     const hops = [from];
     for (let at = from; at !== owner;) {
       if (hops.length > m.gateways.length) return { hops, service, error: 'the next hops go round in a loop' };
-      const table = await api(`/v1/routes/${encodeURIComponent(at)}`);
+      let table;
+      try { table = await api(`/v1/routes/${encodeURIComponent(at)}`); }
+      catch (e) { if (e instanceof Unauthorized) throw e; return { hops, service, error: e.message }; }   // the rest is still drawn
       const hop = (table.nextHops || []).find(h => h.destination === owner);
       if (!hop) return { hops, service, error: `${at} has no route to ${owner}` };
       at = hop.via;
