@@ -144,7 +144,7 @@
   function describe(path) {
     if (!path) return 'Choose an entry below, or a gateway and a service: the gateways its flows cross are highlighted.';
     const route = path.hops.join(' → ');
-    if (path.error) return `${route}: ${path.error}`;
+    if (path.error) return route ? `${route}: ${path.error}` : path.error;
     const relays = path.hops.slice(1, -1);
     const owner = path.hops[path.hops.length - 1];
     if (path.hops.length === 1) return `${owner} owns ${path.service}: its flows stay on ${owner}`;
