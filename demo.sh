@@ -180,6 +180,7 @@ The admin shell talks to core1's REST API (http://127.0.0.1:7680; metrics at /me
   export MESH_API=127.0.0.1:7680,127.0.0.1:7681 MESH_API_TOKEN=\$(cat $demo/api.token)
   dotnet $demo/bin/mesh.dll status
   dotnet $demo/bin/mesh.dll                                      (a shell: Tab completes)
+The live topology page: http://127.0.0.1:7680/ui in a browser (sign in with the token in $demo/api.token).
 
 From another terminal, stop a process and start it again: ./demo.sh stop echo, then ./demo.sh start echo
 (also redis, core1, core2, edge1; ./demo.sh ps lists them). Try: stop the echo service and see it reported

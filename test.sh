@@ -10,11 +10,13 @@ cd "$(dirname "$0")"
 # mariadb-server: the mysql health check logging in (each test starts a private mariadbd on a free port);
 # bind9-dnsutils: dig, asking a gateway's --dns for the mesh's names (DnsSpec).
 # mariadb-server is the largest of them: ~28 MB downloaded, ~200 MB installed, ~15 s (Debian 12).
+# chromium: the topology page (/ui) in a real browser, driven headless by Playwright (no browser download).
 need=()
 command -v iptables >/dev/null || need+=(iptables)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 [ -x /usr/bin/dig ] || need+=(bind9-dnsutils)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -q "${need[@]}" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; }
@@ -27,7 +29,7 @@ fi
 # gateway a test started leaves its log in $results/logs/MESH/NAME.log (kept when something failed).
 results="${MESH_TEST_RESULTS:-$PWD/.test-results}"
 rm -rf "$results" && mkdir -p "$results/logs"
-export MESH_TEST_LOGS="$results/logs"
+export MESH_TEST_LOGS="$results/logs" MESH_TEST_RESULTS="$results"   # the topology page's screenshot: $results/ui.png
 status=0
 dotnet test Mesh.sln -c Release -m:1 --logger "console;verbosity=normal" --logger trx --results-directory "$results" \
   --blame-hang-timeout 10m --blame-hang-dump-type none "$@" || status=$?

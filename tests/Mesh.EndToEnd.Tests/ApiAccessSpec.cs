@@ -77,6 +77,39 @@ public sealed class ApiAccessSpec : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await admin.SendAsync(HttpMethod.Post, path)).Status);   // let through: no control plane here
     }
 
+    [Theory]
+    [InlineData("/ui", "text/html")]
+    [InlineData("/ui/app.js", "text/javascript")]
+    [InlineData("/ui/app.css", "text/css")]
+    [InlineData("/ui/vendor/cytoscape.min.js", "text/javascript")]
+    [InlineData("/ui/vendor/cytoscape.LICENSE", "text/plain")]
+    public async Task The_topology_page_files_hold_no_data_and_need_no_token_under_a_policy_that_runs_only_its_own_scripts(string path, string type)
+    {
+        using var anonymous = Http(null);
+        using var response = await anonymous.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(type, response.Content.Headers.ContentType?.MediaType);
+        var policy = string.Join(" ", response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", policy);
+        Assert.Contains("script-src 'self';", policy);
+        Assert.Contains("connect-src 'self';", policy);
+        Assert.Equal("nosniff", string.Join("", response.Headers.GetValues("X-Content-Type-Options")));
+        // the same bytes for everyone: revalidated by ETag
+        using var again = new HttpRequestMessage(HttpMethod.Get, path);
+        again.Headers.IfNoneMatch.Add(response.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await anonymous.SendAsync(again)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("GET", "/ui/other.js")]
+    [InlineData("GET", "/ui/../v1/services")]
+    [InlineData("POST", "/ui")]
+    public async Task Nothing_else_under_ui_is_let_through_without_a_token(string method, string path)
+    {
+        using var anonymous = Http(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(new HttpMethod(method), path)).Status);
+    }
+
     [Fact]
     public async Task A_limit_out_of_range_is_a_400_problem_naming_it()
     {

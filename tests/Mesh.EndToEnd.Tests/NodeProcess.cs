@@ -71,6 +71,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public static NodeProcess Start(string name, string workDir, params string[] args) => new(name, args, workDir);
 
+    /// <summary>Starts the `mesh` binary (e.g. `mesh echo`, a service a test can kill) as a process of its own.</summary>
+    public static NodeProcess StartCli(string name, string workDir, params string[] args) => new(name, args, workDir, CliDll);
+
     /// <summary>Starts Mesh.Node (or, with <paramref name="dll"/>, another of our binaries) inside a network namespace.</summary>
     public static NodeProcess StartIn(string netns, string name, string workDir, string[] args, string? dll = null) =>
         new(name, args, workDir, dll, ["ip", "netns", "exec", netns]) { Netns = netns };

@@ -11,7 +11,9 @@ public sealed class SoloCore : IAsyncDisposable
 {
     private readonly List<NodeProcess> _nodes = [];
     public string Dir { get; } = Directory.CreateTempSubdirectory("mesh-solo-").FullName;
-    public string ConfigPath => Path.Combine(Dir, "mesh.toml");
+    /// <summary>The config file's path below <see cref="Dir"/> (its folders are made at start).</summary>
+    public string ConfigName { get; init; } = "mesh.toml";
+    public string ConfigPath => Path.Combine(Dir, ConfigName);
     public int Link { get; } = FreePorts.Next();
     public int ClusterPort { get; } = FreePorts.Next();
     public int ApiPort { get; } = FreePorts.Next();
@@ -40,6 +42,7 @@ public sealed class SoloCore : IAsyncDisposable
     /// <summary>Starts core1 with <paramref name="config"/> and the API; <paramref name="more"/> flags are added.</summary>
     public async Task<NodeProcess> StartAsync(string config, params string[] more)
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(ConfigPath)!);
         await File.WriteAllTextAsync(ConfigPath, config);
         var tokens = Path.Combine(Dir, "admin.token");
         await File.WriteAllTextAsync(tokens, TestMesh.ApiToken + "\n");

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Encodings.Web;
 using Mesh.Config;
 using Mesh.Contracts.Routing;
+using Mesh.Node.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -33,9 +34,9 @@ public static class ApiServer
         var app = builder.Build();
         app.UseStatusCodePages();   // an unknown path or method is problem+json too: every error of a Mesh API is (the CLI tells it from other servers so)
         app.Use(async (context, next) =>
-        {   // everything but the liveness and readiness probes needs a token; writes the admin token
+        {   // everything but the liveness and readiness probes and the page's files (no data) needs a token; writes the admin token
             var path = context.Request.Path.Value ?? "";
-            if (path is "/healthz" or "/readyz") { await next(context); return; }
+            if (path is "/healthz" or "/readyz" || UiPage.IsAsset(context.Request)) { await next(context); return; }
             var access = tokens.AccessOf(context.Request);
             var write = !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
             if (access == ApiAccess.None || (write && access != ApiAccess.Admin))
@@ -47,6 +48,7 @@ public static class ApiServer
         });
         Task<MeshView?> View() => director.AskAsync<MeshView>(GetMeshView.Instance, Ask);
         app.MapOpenApi();
+        UiPage.Map(app);
         if (metrics is not null) MapMetrics(app, metrics);
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
