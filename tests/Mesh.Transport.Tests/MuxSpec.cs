@@ -74,7 +74,7 @@ public sealed class MuxSpec : IAsyncLifetime
         Assert.Equal(open, seen);
         await atB.WriteAsync(new Accept(open.FlowId));
         var (atA, result) = await claim;
-        Assert.Equal(ClaimStatus.Accepted, result.Status);
+        Assert.Equal(ClaimStatus.Accepted, result?.Status);
         return (atA!, atB);
     }
 
@@ -187,8 +187,53 @@ public sealed class MuxSpec : IAsyncLifetime
             try { await raw.Stream.WriteAsync(frame); }
             catch (IOException) { cut = true; }
         }
-        await Until(() => _registryB.Mux.Count("site-a") == 0, "site-b kept a session whose peer overran its window");
-        Assert.Equal(0, await ReadToEnd(raw.Stream));   // site-b closed the connection
+        await CutOff(raw, "site-b kept a session whose peer overran its window");
+    }
+
+    [Fact]
+    public async Task Two_hundred_flows_opened_at_the_same_moment_are_all_answered()
+    {
+        await Linked();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>   // site-b answers every flow as it comes, in whatever order
+        {
+            await foreach (var (link, open) in _peerFlowsAtB.Reader.ReadAllAsync(stop.Token))
+                await link.WriteAsync(new Accept(open.FlowId));
+        });
+        var claims = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => _registryA.ClaimStreamAsync("site-b",
+            new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555", "site-a"), Wait, default))));
+        // a stream numbered before another but queued after it was taken by site-b for one already over, and never answered
+        Assert.All(claims, c => Assert.Equal(ClaimStatus.Accepted, c.Item2?.Status));
+        await stop.CancelAsync();
+    }
+
+    [Fact]
+    public async Task A_stream_is_forgotten_when_this_side_is_done_with_it_even_if_the_peer_never_closes_its_side()
+    {
+        await Linked();
+        var (atA, _) = await Open();   // site-b never disposes its side
+        await _registryA.ReleaseAsync(atA, reusable: true);
+        Assert.Equal(0, _registryA.Mux.OpenStreams("site-b"));
+    }
+
+    [Fact]
+    public async Task A_peer_sending_one_byte_frames_pays_for_each_frame_and_is_cut_off_past_its_window()
+    {
+        var raw = await LinkHandshake.DialAsync(_a, "site-b", _server.LocalEndPoint, Wait, default, purpose: LinkPurpose.Mux);
+        await Until(() => _registryB.Mux.Count("site-a") == 1, "site-b never saw the multiplexed link");
+        var frame = new byte[MuxFrame.HeaderSize + FrameCodec.MaxFrame];
+        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555", "site-a");
+        var n = FrameCodec.Encode(open, frame.AsSpan(MuxFrame.HeaderSize));
+        MuxFrame.WriteHeader(frame, MuxKind.Data, 1, n);
+        await raw.Stream.WriteAsync(frame.AsMemory(0, MuxFrame.HeaderSize + n));
+        await _peerFlowsAtB.Reader.ReadAsync().AsTask().WaitAsync(Wait);   // site-b's server reads nothing of it
+
+        // 10,000 bytes in 1-byte frames: far under 512 KiB of bytes, over it at 65 bytes a frame (each is an array at site-b)
+        var tiny = new byte[(MuxFrame.HeaderSize + 1) * 10_000];
+        for (var i = 0; i < 10_000; i++) MuxFrame.WriteHeader(tiny.AsSpan(i * (MuxFrame.HeaderSize + 1)), MuxKind.Data, 1, 1);
+        try { await raw.Stream.WriteAsync(tiny); }
+        catch (IOException) { }   // cut while sending
+        await CutOff(raw, "site-b held 10,000 one-byte frames of a stream nobody reads");
     }
 
     [Fact]
@@ -206,8 +251,7 @@ public sealed class MuxSpec : IAsyncLifetime
         MuxFrame.WriteHeader(frame, MuxKind.Window, 1, 4);   // site-b sent nothing on stream 1: no credit is owed
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(MuxFrame.HeaderSize), uint.MaxValue);
         await raw.Stream.WriteAsync(frame.AsMemory(0, MuxFrame.HeaderSize + 4));
-        Assert.Equal(0, await ReadToEnd(raw.Stream));
-        await Until(() => _registryB.Mux.Count("site-a") == 0, "site-b kept a session whose peer lied about its window");
+        await CutOff(raw, "site-b kept a session whose peer lied about its window");
     }
 
     [Fact]
@@ -219,19 +263,24 @@ public sealed class MuxSpec : IAsyncLifetime
         frame[0] = 0x7f;
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), 1);
         await raw.Stream.WriteAsync(frame);
-        Assert.Equal(0, await ReadToEnd(raw.Stream));
-        await Until(() => _registryB.Mux.Count("site-a") == 0, "site-b kept a session that spoke nonsense");
+        await CutOff(raw, "site-b kept a session that spoke nonsense");
     }
 
-    /// <summary>Reads until the end of the stream (0) or an error (-1), skipping what site-b still sent (window updates, pongs).</summary>
-    private static async Task<int> ReadToEnd(Stream stream)
+    /// <summary>
+    /// Waits until site-b drops the raw peer's session, keeping the peer audible meanwhile (a Ping every 100 ms):
+    /// site-b closes a connection silent for 7 s, which must not pass for the cut under test.
+    /// </summary>
+    private async Task CutOff(LinkConnection raw, string failure)
     {
-        var buffer = new byte[4096];
-        try
+        var ping = new byte[MuxFrame.HeaderSize + 8];
+        MuxFrame.WriteHeader(ping, MuxKind.Ping, 0, 8);
+        var until = DateTime.UtcNow + Wait;
+        while (_registryB.Mux.Count("site-a") != 0)
         {
-            while (await stream.ReadAsync(buffer).AsTask().WaitAsync(Wait) > 0) { }
-            return 0;
+            Assert.True(DateTime.UtcNow < until, failure);
+            try { await raw.Stream.WriteAsync(ping); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException) { }   // cut while pinging
+            await Task.Delay(100);   // polling a condition with a deadline
         }
-        catch (IOException) { return 0; }   // a reset is an end too
     }
 }

@@ -75,9 +75,9 @@ public static class ClientFlow
     {
         var answerTimeout = table.Flows.DialTimeout + TimeSpan.FromSeconds(5);
         if (table.LinkModeOf(open.Service) == LinkMode.Mux)
-        {   // a stream costs no claim and no handshake; without a session yet (or if it broke), the pool carries the flow
+        {   // a stream costs no claim and no handshake; without a session yet, the pool carries the flow
             var (stream, opened) = await ctx.Links.ClaimStreamAsync(next.Name, open, answerTimeout, ct);
-            if (stream is not null) return (stream, opened);
+            if (opened is not null) return (stream, opened);
         }
         var pool = ctx.Links.Pool(next.Name);
         if (!table.Dials(next)) return await pool.ClaimAsync(open, FlowContext.EdgePoolWait, answerTimeout, ct);

@@ -57,6 +57,9 @@ public sealed class ClientSlots(int capacity, Func<bool>? descriptorsLow = null)
     public int Capacity { get; } = capacity;
     public int Used => Volatile.Read(ref _used);
 
+    /// <summary>The process is near its descriptor limit: a peer's flow is refused too (a stream of a multiplexed link costs the peer no descriptor, but its flow costs us one).</summary>
+    public bool DescriptorsLow => descriptorsLow?.Invoke() == true;
+
     public bool TryTake()
     {
         if (descriptorsLow?.Invoke() == true) return false;

@@ -63,13 +63,18 @@ internal sealed class MuxKeeper(string peer, FlowContext ctx, Action<string> deb
                     MeshMeter.Dials.Add(1, new KeyValuePair<string, object?>("peer", peer));
                     var link = await LinkHandshake.DialAsync(ctx.Identity, peer, Endpoints.Parse(address), FlowContext.LinkDialTimeout, _stop.Token,
                         ctx.Trust, LinkPurpose.Mux);
+                    if (_stop.IsCancellationRequested || _wanted == 0)
+                    {   // stopped (or back to link mode pool) while dialing: nobody would close it
+                        await link.DisposeAsync();
+                        continue;
+                    }
                     ctx.Links.Add(link);
                     failures = 0;
                 }
-                catch (LinkException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
                     failures++;
-                    debug($"multiplexed link to {peer}: {e.Message}; retrying");
+                    debug($"multiplexed link to {peer}: {e.GetBaseException().Message}; retrying");
                     await _wake.WaitAsync(LinkActor.Backoff(failures), _stop.Token);
                 }
             }

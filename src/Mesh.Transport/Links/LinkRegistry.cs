@@ -74,17 +74,22 @@ public sealed class LinkRegistry(Action<LinkConnection, Open> onPeerFlow)
     }
 
     /// <summary>
-    /// Opens <paramref name="open"/>'s flow on a stream of a multiplexed session to <paramref name="peer"/>;
-    /// (null, Failed) if there is none or it broke before the peer answered (the caller falls back to the pool).
+    /// Opens <paramref name="open"/>'s flow on a stream of a multiplexed session to <paramref name="peer"/>. A null
+    /// result: there is no session to it (the caller uses the pool). A failure is final: the peer may have started
+    /// the flow (dialed the service) before its answer was lost, and a second Open would start it twice.
     /// </summary>
-    public async Task<(LinkConnection?, ClaimResult)> ClaimStreamAsync(string peer, Open open, TimeSpan answerTimeout, CancellationToken ct)
+    public async Task<(LinkConnection?, ClaimResult?)> ClaimStreamAsync(string peer, Open open, TimeSpan answerTimeout, CancellationToken ct)
     {
-        if (Mux.Open(peer) is not { } link) return (null, new ClaimResult(ClaimStatus.Failed, Error: $"no multiplexed link to {peer}"));
-        Mesh.Contracts.Metrics.MeshMeter.Streams.Add(1, new KeyValuePair<string, object?>("peer", peer));
+        if (Mux.Open(peer) is not { } link) return (null, null);
         var result = await link.ClaimAsync(open, answerTimeout, ct);
-        if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused) return (link, result);
+        if (result.Status is ClaimStatus.Accepted or ClaimStatus.Refused)
+        {
+            Mesh.Contracts.Metrics.MeshMeter.Streams.Add(1, new KeyValuePair<string, object?>("peer", peer));
+            return (link, result);
+        }
+        if (link.Stream is MuxStream stream) stream.Reset();   // the peer's side of it fails, if it started
         await link.DisposeAsync();
-        return (null, result);
+        return (null, result with { Status = ClaimStatus.Failed });
     }
 
     /// <summary>Claims a connection dialed just now for one flow (see <see cref="LinkPool.ClaimFreshAsync"/>).</summary>

@@ -38,6 +38,14 @@ internal static class MuxFrame
     /// </summary>
     public const int Window = 512 * 1024;
 
+    /// <summary>
+    /// What a Data frame costs against the window besides its bytes: the receiver holds each frame in an array
+    /// of its own, so a peer sending 1-byte frames would otherwise make 512 KiB of window cost 36 MiB.
+    /// </summary>
+    public const int FrameCost = 64;
+
+    public static int Cost(int bytes) => bytes + FrameCost;
+
     public static void WriteHeader(Span<byte> to, MuxKind kind, uint stream, int length)
     {
         to[0] = (byte)kind;

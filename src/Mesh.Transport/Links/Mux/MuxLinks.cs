@@ -12,6 +12,12 @@ public sealed class MuxLinks(Action<LinkConnection, Open> onPeerFlow)
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<MuxSession, byte>> _byPeer = new();
 
+    /// <summary>
+    /// Sessions a peer may have dialed to this gateway at once: its keeper holds two, and after an outage the old
+    /// ones linger until their silence shows (7 s). One more is closed at once (the peer's keeper retries).
+    /// </summary>
+    public const int MaxAcceptedPerPeer = 4;
+
     /// <summary>A session this side dialed closed (the peer's name): its keeper dials another.</summary>
     public event Action<string>? DialedSessionClosed;
 
@@ -20,6 +26,11 @@ public sealed class MuxLinks(Action<LinkConnection, Open> onPeerFlow)
     {
         var session = new MuxSession(transport);
         var sessions = _byPeer.GetOrAdd(session.Peer, _ => new());
+        if (!session.Dialed && sessions.Keys.Count(s => !s.Dialed && !s.IsClosed) >= MaxAcceptedPerPeer)
+        {
+            _ = session.CloseAsync($"{session.Peer} has {MaxAcceptedPerPeer} multiplexed links to this gateway already");
+            return session;
+        }
         sessions[session] = 0;
         session.StreamOpenedByPeer += (s, stream) =>
         {
@@ -38,7 +49,10 @@ public sealed class MuxLinks(Action<LinkConnection, Open> onPeerFlow)
     }
 
     /// <summary>Live sessions to <paramref name="peer"/> that this side dialed.</summary>
-    public int DialedCount(string peer) => Sessions(peer).Count(s => s.Dialed && !s.IsClosed);
+    public int DialedCount(string peer) => Sessions(peer).Count(s => s.Dialed && s.CanOpen);
+
+    /// <summary>Streams open on the sessions to <paramref name="peer"/>, either way.</summary>
+    public int OpenStreams(string peer) => Sessions(peer).Sum(s => s.OpenStreams);
 
     /// <summary>Live sessions to <paramref name="peer"/>, either way.</summary>
     public int Count(string peer) => Sessions(peer).Count(s => !s.IsClosed);
@@ -51,7 +65,7 @@ public sealed class MuxLinks(Action<LinkConnection, Open> onPeerFlow)
     {
         MuxSession? best = null;
         foreach (var s in Sessions(peer))
-            if (!s.IsClosed && (best is null || s.OpenStreams < best.OpenStreams)) best = s;
+            if (s.CanOpen && (best is null || s.OpenStreams < best.OpenStreams)) best = s;
         if (best?.TryOpen() is not { } stream) return null;
         var link = new LinkConnection(socket: null, stream, best.PeerIdentity, dialed: true, LinkPurpose.Mux);
         link.StartIdleLoop();   // reads the answer to the Open

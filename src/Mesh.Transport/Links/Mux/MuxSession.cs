@@ -17,8 +17,11 @@ namespace Mesh.Transport.Links.Mux;
 /// </summary>
 public sealed class MuxSession : IAsyncDisposable
 {
-    /// <summary>Streams the peer may have open at once on one session; one more is reset at once.</summary>
-    public const int MaxPeerStreams = 16_384;
+    /// <summary>
+    /// Streams the peer may have open at once on one session; one more is reset at once. With the window, what a
+    /// peer can make this side hold: 4,096 × 512 KiB on a session whose flows all stopped reading.
+    /// </summary>
+    public const int MaxPeerStreams = 4_096;
     /// <summary>Room for the largest frame; a batch is written once it holds 64 KiB or the queue is empty.</summary>
     private const int BatchSize = 128 * 1024, BatchFull = 64 * 1024;
 
@@ -39,6 +42,9 @@ public sealed class MuxSession : IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private readonly Timer _liveness;
     private long _nextId, _lastHeard = Environment.TickCount64;
+    private readonly object _openGate = new();
+    /// <summary>Every id this side may give was given: no new streams; closed once its last stream is over.</summary>
+    private volatile bool _exhausted;
     private uint _highestPeerId;
     private int _peerStreams;
     private string? _closeReason;
@@ -58,6 +64,8 @@ public sealed class MuxSession : IAsyncDisposable
     public bool IsClosed => _closed.IsCancellationRequested;
     /// <summary>Streams open now, either way: flows are spread over a peer's sessions by this count.</summary>
     public int OpenStreams => _streams.Count;
+    /// <summary>New streams may be opened on it (it is up and has ids left).</summary>
+    public bool CanOpen => !IsClosed && !_exhausted;
 
     /// <summary>The peer opened a stream (its first bytes are the flow's Open frame).</summary>
     public event Action<MuxSession, MuxStream>? StreamOpenedByPeer;
@@ -71,15 +79,26 @@ public sealed class MuxSession : IAsyncDisposable
         _ = ReadLoopAsync();
     }
 
-    /// <summary>A new stream to the peer, or null if the session is closed (or has used every id: the keeper opens another).</summary>
-    public MuxStream? TryOpen()
+    /// <summary>A new stream to the peer (numbered when its first frame is queued), or null if none may be opened here.</summary>
+    public MuxStream? TryOpen() => CanOpen ? new MuxStream(this, 0) : null;
+
+    /// <summary>Numbers a stream this side opened, with its first frame queued under the same lock: ids reach the peer in order.</summary>
+    private void Number(MuxStream stream, ReadOnlySpan<byte> bytes)
     {
-        if (IsClosed) return null;
-        var id = Interlocked.Add(ref _nextId, 2) - 2;
-        if (id > uint.MaxValue) return null;
-        var stream = new MuxStream(this, (uint)id);
-        _streams[stream.Id] = stream;
-        return stream;
+        lock (_openGate)
+        {
+            if (stream.Id != 0) { QueueOrThrow(MuxKind.Data, stream.Id, bytes); return; }
+            if (_nextId > uint.MaxValue || _exhausted)
+            {
+                _exhausted = true;
+                throw new IOException($"the multiplexed link to {Peer} has used every stream id");
+            }
+            stream.Id = (uint)_nextId;
+            _nextId += 2;
+            if (_nextId > uint.MaxValue) _exhausted = true;   // the keeper dials another; this one closes with its last stream
+            _streams[stream.Id] = stream;
+            QueueOrThrow(MuxKind.Data, stream.Id, bytes);
+        }
     }
 
     private async Task ReadLoopAsync()
@@ -120,7 +139,7 @@ public sealed class MuxSession : IAsyncDisposable
                         reset.Break($"{Peer} reset the stream");
                         Forget(reset);
                         break;
-                    case MuxKind.Ping when Volatile.Read(ref _queued) < MaxQueued:   // a peer that does not read gets no answers to pile up
+                    case MuxKind.Ping when Volatile.Read(ref _queued) < MaxQueued:   // a peer that does not read gets no answers piled up
                         Send(MuxKind.Pong, 0, body.Span);
                         break;
                     case MuxKind.Pong:
@@ -161,8 +180,9 @@ public sealed class MuxSession : IAsyncDisposable
 
     internal void Forget(MuxStream stream)
     {
-        if (_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream)) && (stream.Id & 1) == (Dialed ? 0u : 1u))
-            Interlocked.Decrement(ref _peerStreams);
+        if (stream.Id == 0 || !_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream))) return;
+        if ((stream.Id & 1) == (Dialed ? 0u : 1u)) Interlocked.Decrement(ref _peerStreams);
+        if (_exhausted && _streams.IsEmpty) _ = CloseAsync("every stream id was used");
     }
 
     /// <summary>
@@ -192,7 +212,7 @@ public sealed class MuxSession : IAsyncDisposable
                     if (Interlocked.Add(ref _queued, -used) <= MaxQueued) SignalRoom();
                     continue;
                 }
-                Volatile.Write(ref _writing, 0);
+                Interlocked.Exchange(ref _writing, 0);   // a full fence: the emptiness check below must not be read before it
                 // a frame queued after the queue looked empty, by a caller that saw us still writing: ours to send
                 if (_out.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0) return;
             }
@@ -212,7 +232,7 @@ public sealed class MuxSession : IAsyncDisposable
             Task room;
             lock (_roomGate)
             {
-                if (Volatile.Read(ref _queued) <= MaxQueued) return;
+                if (IsClosed || Volatile.Read(ref _queued) <= MaxQueued) return;   // checked under the lock CloseAsync signals under
                 _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 room = _room.Task;
             }
@@ -237,10 +257,16 @@ public sealed class MuxSession : IAsyncDisposable
         if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0) ThreadPool.UnsafeQueueUserWorkItem(s => _ = s.DrainAsync(), this, preferLocal: false);
     }
 
-    /// <summary>Queues a Data frame; the caller then calls <see cref="FlushAsync"/>.</summary>
-    internal void QueueData(uint id, ReadOnlySpan<byte> bytes)
+    /// <summary>Queues a Data frame of <paramref name="stream"/> (numbering it first if new); the caller then calls <see cref="FlushAsync"/>.</summary>
+    internal void QueueData(MuxStream stream, ReadOnlySpan<byte> bytes)
     {
-        if (!Queue(MuxKind.Data, id, bytes)) throw new IOException($"the link to {Peer} was lost ({_closeReason ?? "closed"})");
+        if (stream.Id == 0) Number(stream, bytes);
+        else QueueOrThrow(MuxKind.Data, stream.Id, bytes);
+    }
+
+    private void QueueOrThrow(MuxKind kind, uint id, ReadOnlySpan<byte> bytes)
+    {
+        if (!Queue(kind, id, bytes)) throw new IOException($"the link to {Peer} was lost ({_closeReason ?? "closed"})");
     }
 
     internal void SendWindow(uint id, uint bytes)
@@ -253,8 +279,14 @@ public sealed class MuxSession : IAsyncDisposable
     internal void SendClose(uint id) => Send(MuxKind.Close, id, []);
     internal void SendReset(uint id) => Send(MuxKind.Reset, id, []);
 
+    /// <summary>Sends a control frame; a peer that lets them pile up (it reads nothing) is cut off.</summary>
     private void Send(MuxKind kind, uint id, ReadOnlySpan<byte> body)
     {
+        if (Volatile.Read(ref _queued) > 2 * MaxQueued)
+        {
+            _ = CloseAsync($"{Peer} reads nothing: {Volatile.Read(ref _queued) >> 20} MiB wait to be sent");
+            return;
+        }
         if (Queue(kind, id, body)) Kick();
     }
 
@@ -289,7 +321,7 @@ public sealed class MuxSession : IAsyncDisposable
         _closed.Cancel();
         await _liveness.DisposeAsync();
         foreach (var stream in _streams.Values) stream.Break($"the link to {Peer} was lost ({reason})");
-        SignalRoom();
+        SignalRoom();   // after IsClosed is set: a writer checks it under the same lock before it waits
         _streams.Clear();
         while (_out.TryDequeue(out var frame)) ArrayPool<byte>.Shared.Return(frame.Buffer);   // a writer still at work returns what it took
         await _transport.DisposeAsync();

@@ -23,13 +23,18 @@ public sealed class MuxStream : Stream
     private bool _remoteClosed, _localClosed;
     private string? _broken;
 
+    /// <param name="id">the peer's id for a stream it opened; 0 for one this side opens (<see cref="MuxSession.QueueData"/> numbers it)</param>
     internal MuxStream(MuxSession session, uint id)
     {
         _session = session;
         Id = id;
     }
 
-    public uint Id { get; }
+    /// <summary>
+    /// The stream's id; 0 until this side's first frame on it is queued. Ids are given in the order first frames
+    /// are queued, because a peer takes an id below the highest it has seen for a stream already over.
+    /// </summary>
+    public uint Id { get; internal set; }
 
     /// <summary>Both sides are done with it, or it broke: the session forgets it.</summary>
     internal bool Finished
@@ -50,13 +55,13 @@ public sealed class MuxStream : Stream
                 ArrayPool<byte>.Shared.Return(buffer);
                 return !_remoteClosed || _broken is not null;   // after our reset or our end, late bytes are dropped; after the peer's Close, an error
             }
-            if (_buffered + count > MuxFrame.Window)
+            if (_buffered + MuxFrame.Cost(count) > MuxFrame.Window)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
                 return false;
             }
             _received.Enqueue((buffer, count));
-            _buffered += count;
+            _buffered += MuxFrame.Cost(count);
             wake = Take(ref _readable);
         }
         wake?.TrySetResult();
@@ -142,6 +147,8 @@ public sealed class MuxStream : Stream
             _received.Dequeue();
             _headRead = 0;
             ArrayPool<byte>.Shared.Return(chunk.Buffer);
+            _buffered -= MuxFrame.FrameCost;   // a frame's own cost comes back with its last byte
+            _unacknowledged += MuxFrame.FrameCost;
         }
         _buffered -= copied;
         _unacknowledged += copied;
@@ -161,7 +168,12 @@ public sealed class MuxStream : Stream
                 // a flow's 64 KiB frame goes as two halves, not as a full frame and a sliver
                 var frames = (bytes.Length + MuxFrame.MaxData - 1) / MuxFrame.MaxData;
                 var n = await TakeCreditAsync((bytes.Length + frames - 1) / frames, ct);
-                _session.QueueData(Id, bytes.Span[..n]);
+                lock (_gate)
+                {   // never after our Close or a reset: the peer would cut the whole session
+                    if (_broken is not null) throw new IOException(_broken);
+                    if (_localClosed) throw new ObjectDisposedException(nameof(MuxStream));
+                    _session.QueueData(this, bytes.Span[..n]);
+                }
                 bytes = bytes[n..];
                 await _session.FlushAsync();
                 await _session.WaitForRoomAsync(ct);
@@ -180,10 +192,10 @@ public sealed class MuxStream : Stream
             {
                 if (_broken is not null) throw new IOException(_broken);
                 if (_localClosed) throw new ObjectDisposedException(nameof(MuxStream));
-                if (_credit > 0)
+                if (_credit > MuxFrame.FrameCost)
                 {
-                    var n = (int)Math.Min(_credit, wanted);
-                    _credit -= n;
+                    var n = (int)Math.Min(_credit - MuxFrame.FrameCost, wanted);
+                    _credit -= MuxFrame.Cost(n);
                     return n;
                 }
                 _credited ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -197,7 +209,7 @@ public sealed class MuxStream : Stream
     public void Reset()
     {
         bool send;
-        lock (_gate) send = _broken is null && !(_localClosed && _remoteClosed);
+        lock (_gate) send = Id != 0 && _broken is null && !(_localClosed && _remoteClosed);
         Break("the stream was reset");
         if (send) _session.SendReset(Id);
         _session.Forget(this);
@@ -209,12 +221,12 @@ public sealed class MuxStream : Stream
         bool send;
         lock (_gate)
         {
-            send = !_localClosed && _broken is null;
+            send = Id != 0 && !_localClosed && _broken is null;   // a stream never written to is unknown to the peer
             _localClosed = true;
             DropReceived();   // nobody reads them now
         }
         if (send) _session.SendClose(Id);
-        if (Finished || !send) _session.Forget(this);
+        _session.Forget(this);   // the peer's late frames for it are dropped; waiting for its Close would let a peer that never sends one grow the table
     }
 
     public override ValueTask DisposeAsync()
