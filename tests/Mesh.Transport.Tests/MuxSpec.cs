@@ -171,14 +171,8 @@ public sealed class MuxSpec : IAsyncLifetime
     [Fact]
     public async Task A_peer_that_sends_beyond_its_window_is_cut_off()
     {
-        var raw = await LinkHandshake.DialAsync(_a, "site-b", _server.LocalEndPoint, Wait, default, purpose: LinkPurpose.Mux);
-        await Until(() => _registryB.Mux.Count("site-a") == 1, "site-b never saw the multiplexed link");
+        var raw = await RawPeerWithAFlowNobodyReads();
         var frame = new byte[MuxFrame.HeaderSize + MuxFrame.MaxData];
-        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555", "site-a");
-        var n = FrameCodec.Encode(open, frame.AsSpan(MuxFrame.HeaderSize));
-        MuxFrame.WriteHeader(frame, MuxKind.Data, 1, n);
-        await raw.Stream.WriteAsync(frame.AsMemory(0, MuxFrame.HeaderSize + n));   // a real flow, which site-b hands to its server
-        await _peerFlowsAtB.Reader.ReadAsync().AsTask().WaitAsync(Wait);          // ... that reads nothing
 
         MuxFrame.WriteHeader(frame, MuxKind.Data, 1, MuxFrame.MaxData);
         var cut = false;
@@ -219,14 +213,8 @@ public sealed class MuxSpec : IAsyncLifetime
     [Fact]
     public async Task A_peer_sending_one_byte_frames_pays_for_each_frame_and_is_cut_off_past_its_window()
     {
-        var raw = await LinkHandshake.DialAsync(_a, "site-b", _server.LocalEndPoint, Wait, default, purpose: LinkPurpose.Mux);
-        await Until(() => _registryB.Mux.Count("site-a") == 1, "site-b never saw the multiplexed link");
+        var raw = await RawPeerWithAFlowNobodyReads();
         var frame = new byte[MuxFrame.HeaderSize + FrameCodec.MaxFrame];
-        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555", "site-a");
-        var n = FrameCodec.Encode(open, frame.AsSpan(MuxFrame.HeaderSize));
-        MuxFrame.WriteHeader(frame, MuxKind.Data, 1, n);
-        await raw.Stream.WriteAsync(frame.AsMemory(0, MuxFrame.HeaderSize + n));
-        await _peerFlowsAtB.Reader.ReadAsync().AsTask().WaitAsync(Wait);   // site-b's server reads nothing of it
 
         // 10,000 bytes in 1-byte frames: far under 512 KiB of bytes, over it at 65 bytes a frame (each is an array at site-b)
         var tiny = new byte[(MuxFrame.HeaderSize + 1) * 10_000];
@@ -239,14 +227,8 @@ public sealed class MuxSpec : IAsyncLifetime
     [Fact]
     public async Task A_peer_that_gives_more_credit_than_it_was_sent_is_cut_off()
     {
-        var raw = await LinkHandshake.DialAsync(_a, "site-b", _server.LocalEndPoint, Wait, default, purpose: LinkPurpose.Mux);
-        await Until(() => _registryB.Mux.Count("site-a") == 1, "site-b never saw the multiplexed link");
+        var raw = await RawPeerWithAFlowNobodyReads();
         var frame = new byte[MuxFrame.HeaderSize + FrameCodec.MaxFrame];
-        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555", "site-a");
-        var n = FrameCodec.Encode(open, frame.AsSpan(MuxFrame.HeaderSize));
-        MuxFrame.WriteHeader(frame, MuxKind.Data, 1, n);
-        await raw.Stream.WriteAsync(frame.AsMemory(0, MuxFrame.HeaderSize + n));
-        await _peerFlowsAtB.Reader.ReadAsync().AsTask().WaitAsync(Wait);
 
         MuxFrame.WriteHeader(frame, MuxKind.Window, 1, 4);   // site-b sent nothing on stream 1: no credit is owed
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(MuxFrame.HeaderSize), uint.MaxValue);
@@ -264,6 +246,23 @@ public sealed class MuxSpec : IAsyncLifetime
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), 1);
         await raw.Stream.WriteAsync(frame);
         await CutOff(raw, "site-b kept a session that spoke nonsense");
+    }
+
+    /// <summary>
+    /// A peer speaking the mux protocol by hand: it dials, opens stream 1 with a real flow's Open, which site-b hands
+    /// to its server (this test), which reads nothing of it.
+    /// </summary>
+    private async Task<LinkConnection> RawPeerWithAFlowNobodyReads()
+    {
+        var raw = await LinkHandshake.DialAsync(_a, "site-b", _server.LocalEndPoint, Wait, default, purpose: LinkPurpose.Mux);
+        await Until(() => _registryB.Mux.Count("site-a") == 1, "site-b never saw the multiplexed link");
+        var frame = new byte[MuxFrame.HeaderSize + FrameCodec.MaxFrame];
+        var open = new Open(FrameCodec.OpenVersion, Guid.NewGuid(), "echo", "site-b", 8, "127.0.0.1:5555", "site-a");
+        var n = FrameCodec.Encode(open, frame.AsSpan(MuxFrame.HeaderSize));
+        MuxFrame.WriteHeader(frame, MuxKind.Data, 1, n);
+        await raw.Stream.WriteAsync(frame.AsMemory(0, MuxFrame.HeaderSize + n));
+        await _peerFlowsAtB.Reader.ReadAsync().AsTask().WaitAsync(Wait);
+        return raw;
     }
 
     /// <summary>

@@ -39,6 +39,13 @@ public sealed record FlowContext(string Self, MeshIdentity Identity, LinkRegistr
     /// </summary>
     public static readonly TimeSpan FreshDialWait = 3 * LinkDialTimeout;
 
+    /// <summary>
+    /// A flow that arrived on a stream of a multiplexed link while the process is near its descriptor limit: such a
+    /// stream cost the peer no descriptor, but its flow costs this gateway one, so it is refused. Flows on pooled
+    /// connections are not asked (each cost the peer a connection; the check lists /proc/self/fd, not free under churn).
+    /// </summary>
+    public bool ShortOfDescriptorsFor(LinkConnection from) => from.Purpose == Mesh.Transport.Protocol.LinkPurpose.Mux && ClientSlots.DescriptorsLow;
+
     /// <summary>A flow is done with its link: pooled again if it ended cleanly, else closed (see LinkRegistry).</summary>
     public Task ReleaseLinkAsync(LinkConnection link, bool reusable) =>
         Links.ReleaseAsync(link, reusable);
@@ -57,7 +64,7 @@ public sealed class ClientSlots(int capacity, Func<bool>? descriptorsLow = null)
     public int Capacity { get; } = capacity;
     public int Used => Volatile.Read(ref _used);
 
-    /// <summary>The process is near its descriptor limit: a peer's flow is refused too (a stream of a multiplexed link costs the peer no descriptor, but its flow costs us one).</summary>
+    /// <summary>The process is near its descriptor limit (see <see cref="FlowContext.ShortOfDescriptorsFor"/>).</summary>
     public bool DescriptorsLow => descriptorsLow?.Invoke() == true;
 
     public bool TryTake()

@@ -41,7 +41,7 @@ public static class PeerFlow
             if (ctx.Health.DownReason(owned.Name) is { } down)
                 return await RefuseAsync(RefuseReason.ServiceDown, $"{open.Service} is down: {down}");
 
-            if (ctx.ClientSlots.DescriptorsLow)
+            if (ctx.ShortOfDescriptorsFor(link))
                 return await RefuseAsync(RefuseReason.ServiceUnreachable, $"{ctx.Self} is short of file descriptors: not opening another connection to {open.Service}");
             var (socket, error) = await ServiceDialer.DialAsync(Endpoints.Parse(owned.Target), table.Flows.DialTimeout, ct);
             if (socket is null) return await RefuseAsync(RefuseReason.ServiceUnreachable, $"{ctx.Self} cannot reach {open.Service} at {owned.Target}: {error}");

@@ -18,7 +18,7 @@ public static class RelayFlow
         if (table is null) return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} has no route table yet");
         if (table.GatewayNamed(ctx.Self) is not { IsCore: true })   // paths never cross an edge: a peer that asks is wrong or hostile
             return await RefuseAsync(RefuseReason.NotAllowed, $"{ctx.Self} is an edge gateway: only core gateways relay flows to others ({open.Destination})");
-        if (ctx.ClientSlots.DescriptorsLow) return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} is short of file descriptors: not relaying to {open.Destination}");
+        if (ctx.ShortOfDescriptorsFor(from)) return await RefuseAsync(RefuseReason.NoRoute, $"{ctx.Self} is short of file descriptors: not relaying to {open.Destination}");
         if (open.HopBudget <= 1) return await RefuseAsync(RefuseReason.HopBudgetExhausted, $"hop budget exhausted at {ctx.Self} on the way to {open.Destination}");
         if (FlowPolicy.ForgedOrigin(from.PeerIdentity, open, ctx.Trust) is { } forged) return await RefuseAsync(RefuseReason.NotAllowed, forged);
         if (table.ServiceNamed(open.Service)?.Owner != open.Destination)
