@@ -66,6 +66,22 @@ public sealed class PoolDemandSpec
     }
 
     [Fact]
+    public void Concurrent_short_flows_bring_back_what_the_last_second_claimed()
+    {
+        var demand = new PoolDemand(poolSize: 4);
+        for (var i = 0; i < 100; i++)
+        {
+            demand.Claimed(i * 5);   // 50 clients, a connection each per request: claims and returns interleave
+            demand.Returned(i * 5 + 3);
+        }
+        Assert.Equal(4, demand.Target(500));               // nothing to dial ahead
+        Assert.Equal(100, demand.ReturnCap(500));          // but nothing brought back is closed
+        Assert.Equal(8, demand.ReturnCap(500 + (long)PoolDemand.Window.TotalMilliseconds + 1));
+        for (var i = 0; i < 5000; i++) demand.Claimed(2000 + i / 10);
+        Assert.Equal(PoolDemand.MaxIdle, demand.ReturnCap(2500));
+    }
+
+    [Fact]
     public void Flows_may_bring_back_twice_pool_size_at_rest_and_what_a_burst_took()
     {
         var demand = new PoolDemand(poolSize: 4);
