@@ -7,11 +7,12 @@ namespace Mesh.EndToEnd.Tests;
 /// <summary>
 /// A client that opens connections one after another (a MySQL client, a script, a pool that reconnects)
 /// is carried by the warm link connections: each flow takes one and gives it back, and nothing is dialed
-/// for it. Seen before: 300 sequential connections made the edge dial ~300 TLS connections.
+/// for it. Seen before: 300 sequential connections made the edge dial ~300 TLS connections; and 50 clients
+/// each opening a connection per request made a gateway dial one for every second flow.
 /// </summary>
 public sealed class WarmPoolSpec(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Flows = 300, PoolSize = 4;
+    private const int Flows = 300, PoolSize = 4, Clients = 40, FlowsPerClient = 15;
     private readonly EchoServer _echo = new();
     private readonly TestMesh _mesh = new();
     private HttpClient _edge1 = null!;
@@ -47,5 +48,24 @@ public sealed class WarmPoolSpec(ITestOutputHelper output) : IAsyncLifetime
         var dials = await Edge1DialsToCore1() - before;
         output.WriteLine($"{Flows} flows in a row through core1's entry to edge1's echo: edge1 dialed {dials} link connections to core1 meanwhile");
         Assert.True(dials <= PoolSize, $"edge1 dialed {dials} link connections for {Flows} sequential flows (pool_size {PoolSize})");
+    }
+
+    [Fact]
+    public async Task Many_clients_opening_a_connection_per_request_reuse_the_link_connections_the_pool_grew_to()
+    {
+        Assert.True(await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(_mesh.EchoEntry), TimeSpan.FromSeconds(10)));
+        var before = await Edge1DialsToCore1();
+        var failed = 0;
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
+        {
+            for (var i = 0; i < FlowsPerClient; i++)
+                if (!await ClientFlows.EchoesAsync(() => ClientFlows.ConnectAsync(_mesh.EchoEntry), TimeSpan.FromSeconds(10))) Interlocked.Increment(ref failed);
+        }));
+        var dials = await Edge1DialsToCore1() - before;
+        output.WriteLine($"{Clients} clients x {FlowsPerClient} flows each, at once: edge1 dialed {dials} link connections to core1 meanwhile");
+        Assert.Equal(0, failed);
+        // The pool grows to about the flows in use at once (Clients); a cap that closed what came back made it
+        // dial again for every second flow (~300 here).
+        Assert.True(dials <= 2 * Clients, $"edge1 dialed {dials} link connections for {Clients * FlowsPerClient} flows of {Clients} clients at once (pool_size {PoolSize})");
     }
 }
