@@ -229,6 +229,24 @@ public sealed class IncrementalRoutingSpec
     }
 
     [Fact]
+    public void Requests_that_crossed_from_one_version_each_get_the_delta_whichever_answer_arrives_first()
+    {
+        // a gateway's long poll and a fetch after a report's acknowledgement both ask from the table it holds, and
+        // their answers travel apart: the second answered may arrive first, so it must be the delta too, not whole
+        var mesh = new Mesh(Map);
+        var held = mesh.Held["site-a"];
+        DownService[] down = [new("db", "refused")];
+        mesh.Publish(down, fetch: false);
+        var first = Assert.IsType<RouteTableDelta>(mesh.Cache.Answer("site-a", held.Version, deltas: true));
+        var second = Assert.IsType<RouteTableDelta>(mesh.Cache.Answer("site-a", held.Version, deltas: true));
+        AssertSameTable(mesh.Fresh("site-a", down), second.ApplyTo(held)!);
+
+        mesh.Held["site-a"] = first.ApplyTo(held)!;   // the next change is a delta from the table it holds now
+        mesh.Publish([], fetch: false);
+        Assert.IsType<RouteTableDelta>(mesh.Cache.Answer("site-a", mesh.Held["site-a"].Version, deltas: true));
+    }
+
+    [Fact]
     public void Tables_asked_for_while_a_version_waits_to_be_published_stay_right_after_it()
     {
         // the director's held window: links change, a gateway asks before the new version is out (its table is built

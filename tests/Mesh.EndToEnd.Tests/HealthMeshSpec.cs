@@ -60,6 +60,8 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
     private Task<JsonElement> CacheHealth(string state) => _http.PollJsonAsync("/v1/services/cache",
         s => s.GetProperty("health").GetString() == state, TimeSpan.FromSeconds(20));
 
+    private static string RouteTables(string received) => $"mesh_route_tables_total{{received=\"{received}\"}}";
+
     private async Task<string> PingThroughEntry()
     {
         using var s = await ClientFlows.ConnectAsync(_cacheEntry);
@@ -77,6 +79,8 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("+PONG\r\n", await PingThroughEntry());
 
         await _mesh.Edge2.WaitForEntryListeningAsync($"127.0.0.1:{_edgeCacheEntry}", "cache", TimeSpan.FromSeconds(10));
+        var whole = await _mesh.Edge2.WaitForMetricAsync(RouteTables("whole"), v => v >= 1, TimeSpan.FromSeconds(5));
+        var deltas = await _mesh.Edge2.WaitForMetricAsync(RouteTables("delta"), _ => true, TimeSpan.FromSeconds(5)) ?? 0;
         var killed = Stopwatch.StartNew();
         await _redis.StopAsync();
         var down = await CacheHealth("down");
@@ -98,10 +102,10 @@ public sealed class HealthMeshSpec(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(shownDown.Elapsed < TimeSpan.FromSeconds(1), $"the entry listened {shownDown.Elapsed} after the director knew");
         var refused = await Assert.ThrowsAsync<SocketException>(() => ClientFlows.ConnectAsync(_cacheEntry));
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
-        // edge2 too, through its control channel. Whether as a delta or a whole table is not asserted here: the
-        // director sent this change whole in 3 of 5 runs (edge2's delta count did not move while its table did),
-        // which is a delta bookkeeping matter, noted for the next session, not a health one
+        // edge2 too, from what changed since the table it held (a delta over its control channel), not a whole table
         await _mesh.Edge2.WaitForEntryNotListeningAsync($"127.0.0.1:{_edgeCacheEntry}", "cache", TimeSpan.FromSeconds(5));
+        await _mesh.Edge2.WaitForMetricAsync(RouteTables("delta"), v => v > deltas, TimeSpan.FromSeconds(5));
+        Assert.Equal(whole, await _mesh.Edge2.WaitForMetricAsync(RouteTables("whole"), _ => true, TimeSpan.FromSeconds(5)));
 
         var started = Stopwatch.StartNew();
         await _redis.StartAsync();

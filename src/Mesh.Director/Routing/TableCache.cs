@@ -4,11 +4,11 @@ using Mesh.Contracts.Routing;
 namespace Mesh.Director.Routing;
 
 /// <summary>
-/// Pure: the tables a director serves at its current version, each built when first asked for, and the last one
-/// each gateway was served: the base of its next delta. After a change of links only the tables it may alter
+/// Pure: the tables a director serves at its current version, each built when first asked for, and the last two
+/// each gateway was served: the bases of its next delta. After a change of links only the tables it may alter
 /// are built again (<see cref="RouteTables.Builder.MayDiffer"/>); the others keep their lists under the new
 /// version, so their delta is empty. After a health change every table keeps its paths. A gateway that holds
-/// the base gets a <see cref="RouteTableDelta"/> (a few hundred bytes), any other the whole table.
+/// a base gets a <see cref="RouteTableDelta"/> (a few hundred bytes), any other the whole table.
 /// </summary>
 public sealed class TableCache
 {
@@ -18,7 +18,7 @@ public sealed class TableCache
     /// <summary>What changed in paths since the tables of the current version were built; null: nothing.</summary>
     private PathsChanged? _pending;
     private Dictionary<string, RouteTable> _tables = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RouteTable> _served = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Served> _served = new(StringComparer.Ordinal);
     private IReadOnlyList<DownService> _down = [];
     /// <summary>Tables of the previous version that <see cref="_change"/> may alter: patched, not built again, when asked for.</summary>
     private readonly Dictionary<string, RouteTable> _stale = new(StringComparer.Ordinal);
@@ -76,16 +76,30 @@ public sealed class TableCache
 
     /// <summary>
     /// A gateway that holds <paramref name="knownVersion"/> (another than the current one): what changed since, when
-    /// it takes deltas and the table last served to it has that version (a diff, so across any number of versions of
-    /// one config), else its whole table. Only what is sent becomes a base: a table built for the API is not one.
+    /// it takes deltas and one of the last two tables served to it has that version (a diff, so across any number of
+    /// versions of one config), else its whole table. Only what is sent becomes a base: a table built for the API is not one.
     /// </summary>
     public IRoutingMessage Answer(string gateway, long knownVersion, bool deltas)
     {
         var table = For(gateway);
-        var answer = deltas && _served.TryGetValue(gateway, out var held) && held.Version == knownVersion && RouteTableDelta.Between(held, table) is { } delta
+        var served = _served.GetValueOrDefault(gateway);
+        var answer = deltas && served?.Of(knownVersion) is { } held && RouteTableDelta.Between(held, table) is { } delta
             ? (IRoutingMessage)delta
             : table;
-        _served[gateway] = table;   // what the gateway holds once this arrives: the base of its next delta, however many versions later
+        _served[gateway] = served?.After(table) ?? new Served(table, null);
         return answer;
+    }
+
+    /// <summary>
+    /// The last table sent to a gateway (what it holds once that arrives: the base of its next delta, however many
+    /// versions later) and the one sent before it, of another version: what it still holds while that answer is on
+    /// the way. A gateway's requests cross (a long poll, a fetch after a report's acknowledgement), each asking from
+    /// the version it holds, and their answers may arrive in either order: each gets the same delta, never the whole table.
+    /// </summary>
+    private sealed record Served(RouteTable Last, RouteTable? Before)
+    {
+        public RouteTable? Of(long version) => Last.Version == version ? Last : Before?.Version == version ? Before : null;
+
+        public Served After(RouteTable sent) => sent.Version == Last.Version ? this with { Last = sent } : new Served(sent, Last);
     }
 }
