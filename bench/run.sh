@@ -17,8 +17,14 @@ need() { command -v "$1" >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=non
 need iperf3 iperf3; need redis-server redis-server; need redis-benchmark redis-tools; need socat socat
 need stunnel4 stunnel4; need ssh openssh-client; [ -x /usr/sbin/sshd ] || need sshd openssh-server
 
+# The fixed ports below 61000 lie in Linux's ephemeral range: a connection of an earlier run (or of churn in
+# this one) may hold one as its local port, and a listener that cannot bind ends its path (stunnel quit on
+# 36380 once). They are reserved for the run, and the old reservation is put back at the end.
+reserved_before=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+bench_ports=2222,25201,26379,35201,35202,36379,36380,45201,46379,54061-54062,55201,56379,57441-57442,58201,58379
+echo "${reserved_before:+$reserved_before,}$bench_ports" >/proc/sys/net/ipv4/ip_local_reserved_ports
 pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; echo "$reserved_before" >/proc/sys/net/ipv4/ip_local_reserved_ports; }
 trap cleanup EXIT
 bg() { "$@" >"$work/$(basename "$1").$RANDOM.log" 2>&1 & pids+=($!); }
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
