@@ -4,6 +4,9 @@
 # usage: bench/run.sh [ROUNDS]     (default 2; needs root for apt-get and sshd)
 #        ONLY='^(direct|Mesh mux)$' bench/run.sh 1   measures only the paths whose name matches (a quick look; the
 #        ratios in docs/PERFORMANCE.md come from whole runs)
+#        PROFILE=1 bench/run.sh 1   also records where the path's processes spend their CPU during the single-stream
+#        iperf3 (perf record -g, JIT'd code named through perf maps): bench/results/profile-TIME-PATH.txt. perf
+#        itself costs CPU: the figures of a profiled run are not for comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -112,6 +115,11 @@ wait_port 2222
 bg ssh -N -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$work/userkey" -p 2222 \
   -c aes128-gcm@openssh.com -o Compression=no \
   -L 45201:127.0.0.1:$IPERF -L 46379:127.0.0.1:$REDIS root@127.0.0.1
+
+if [ -n "${PROFILE:-}" ]; then
+  command -v perf >/dev/null || need perf linux-perf
+  export DOTNET_PerfMapEnabled=1   # JIT'd frames get names (/tmp/perf-PID.map)
+fi
 
 # ---- Mesh: the entry on core1, the services owned by core2, over a TLS link; and relayed: the entry on
 # edge1, the services owned by edge2, through core1 (two edges only dial out, so they meet at a core)
@@ -230,7 +238,20 @@ for round in $(seq 1 "$rounds"); do
     IFS='|' read -r name ip rp rx <<<"$spec"
     [[ -n "${ONLY:-}" && ! "$name" =~ $ONLY ]] && continue
     echo "round $round: $name" >&2
-    i1=$(iperf "$ip" -t 5)
+    if [ -n "${PROFILE:-}" ] && procs=$(pgrep -d, -f "$rx"); then
+      data="$work/perf.data"
+      perf record -q -F 999 -g -p "$procs" -o "$data" -- sleep 5 2>/dev/null &
+      i1=$(iperf "$ip" -t 5)
+      wait $!
+      profile="$results/profile-$(date -u +%Y%m%dT%H%M%SZ)-${name// /-}.txt"
+      { echo "# $name, iperf3 -t 5 (1 stream): $i1 Gbit/s while profiled; processes $procs"
+        perf report -i "$data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+        perf report -i "$data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+      } >"$profile"
+      echo "profile: $profile" >&2
+    else
+      i1=$(iperf "$ip" -t 5)
+    fi
     i4=$(iperf "$ip" -t 5 -P 4)
     get=$(csv -p "$rp" -t ping_inline,set,get -c 50 -n 200000 | field GET rps)
     lat=$(csv -p "$rp" -t get -c 1 -n 20000)
