@@ -247,7 +247,7 @@ for round in $(seq 1 "$rounds"); do
       { echo "# $name, iperf3 -t 5 (1 stream): $i1 Gbit/s while profiled; processes $procs"
         perf report -i "$data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
         perf report -i "$data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
-      } >"$profile"
+      } >"$profile" || true   # head closes the pipe early: not a failure of the run
       echo "profile: $profile" >&2
     else
       i1=$(iperf "$ip" -t 5)
