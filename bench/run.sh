@@ -212,6 +212,9 @@ paths=(
   "Mesh mux|15201|16379|Mesh.Node.dll --name core[12] --listen 127.0.0.1:17"
   "Mesh mux relayed|18201|18379|Mesh.Node.dll --name (edge1 --join 127.0.0.1:17|core1 --listen 127.0.0.1:17|edge2 --join 127.0.0.1:17)"
 )
+# MUX_FIRST=1 measures the mux paths before the pool's: each path opens some 20,000 connections, and whether
+# what came before moves a path's figures is a question of its own (docs/PERFORMANCE.md, Link modes)
+if [ -n "${MUX_FIRST:-}" ]; then paths=("${paths[@]:0:4}" "${paths[@]:6:2}" "${paths[@]:4:2}"); fi
 csv() { redis-benchmark -h 127.0.0.1 "$@" --csv 2>/dev/null; }
 field() { python3 -c "import csv,sys; rows=[r for r in csv.DictReader(sys.stdin) if r['test']=='$1']; print(rows[0]['$2'] if rows else 'nan')"; }
 # iperf3's server takes one test at a time and may still be closing the last one: retry, then record nan
